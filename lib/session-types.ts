@@ -1,0 +1,78 @@
+/** Settings and state of one Diaspora session (one `diaspora-config` node), free of Node-RED. */
+
+export type ApiVersion = 'v1' | 'v3';
+export type AuthMode = 'user' | 'client';
+export type KafkaAuth = 'scram-sha-512' | 'msk-iam';
+
+export interface SessionSettings {
+  api: ApiVersion;
+  serviceUrl: string;
+  authUrl: string;
+  clientId: string;
+  authMode: AuthMode;
+  /** Override of the brokers the key came with; empty = use the key's `endpoint`. */
+  brokers: string[];
+  kafkaAuth: KafkaAuth;
+  tls: boolean;
+  /** How long a new key may take to become usable before the session gives up. */
+  readyTimeoutMs: number;
+  /** Used for the Kafka client id and logs; never secret. */
+  label: string;
+}
+
+/** What the session keeps between restarts. The config node stores it as Node-RED credentials. */
+export interface StoredSecrets {
+  clientSecret?: string;
+  /** JSON of the Globus token bundle (see globus-auth.ts). */
+  tokens?: string;
+  accessKey?: string;
+  secretKey?: string;
+  endpoint?: string;
+  /** ISO time the key was created, to tell a key still propagating from a rejected one. */
+  keyCreatedAt?: string;
+  /** PEM of a CA to trust for SASL_SSL. */
+  ca?: string;
+}
+
+export interface SecretStore {
+  load(): StoredSecrets;
+  save(secrets: StoredSecrets): void;
+}
+
+export type SessionStateName =
+  | 'starting'
+  | 'signin-required'
+  | 'creating-key'
+  | 'waiting-key'
+  | 'ready'
+  | 'error';
+
+export type ErrorReason =
+  | 'refresh-revoked'
+  | 'service-unreachable'
+  | 'timed-out'
+  | 'key-rejected'
+  | 'auth-failed'
+  | 'misconfigured'
+  | 'broker-unreachable';
+
+export interface SessionState {
+  state: SessionStateName;
+  /** Set when state is `error`. */
+  reason?: ErrorReason;
+  /** Human-readable detail, safe to show (no secrets). */
+  message?: string;
+  /** Seconds spent waiting for a new key so far (state `waiting-key`). */
+  waitingSeconds?: number;
+  sub?: string;
+  username?: string;
+  keyCreatedAt?: string;
+}
+
+/** Minimal logger the session writes to; the config node passes its own. */
+export interface SessionLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}

@@ -1,0 +1,98 @@
+/**
+ * Admin HTTP routes the editor uses: sign-in, sign-out, new key, state, topics, and the local
+ * fabric preset. Every route is behind RED.auth.needsPermission.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { NodeAPI } from 'node-red';
+import type { Request, Response } from 'express';
+import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+
+const READ = 'diaspora-config.read';
+const WRITE = 'diaspora-config.write';
+
+export function registerAdminRoutes(RED: NodeAPI): void {
+  const admin = RED.httpAdmin;
+  const guard = (permission: string) => RED.auth.needsPermission(permission);
+
+  admin.get('/diaspora/fabric-preset', guard(READ), (_req: Request, res: Response) => {
+    const preset = readFabricPreset();
+    if (preset) res.json(preset);
+    else res.status(404).json({ error: 'no local fabric is running (start it with: npm run fabric -- start)' });
+  });
+
+  const withNode =
+    (handler: (node: DiasporaConfigNode, req: Request) => Promise<unknown>) =>
+    (req: Request, res: Response): void => {
+      const node = RED.nodes.getNode(String(req.params.id));
+      if (!isDiasporaConfigNode(node)) {
+        res.status(404).json({ error: 'this configuration is not deployed yet: deploy first, then sign in' });
+        return;
+      }
+      handler(node, req).then(
+        (body) => res.json(body ?? {}),
+        (err: unknown) => res.status(400).json({ error: err instanceof Error ? err.message : String(err) }),
+      );
+    };
+
+  admin.get('/diaspora/:id/state', guard(READ), withNode(async (node) => node.session.state));
+  admin.post('/diaspora/:id/signin/start', guard(WRITE), withNode((node) => node.session.startSignIn()));
+  admin.post(
+    '/diaspora/:id/signin/finish',
+    guard(WRITE),
+    withNode((node, req) => node.session.finishSignIn(String((req.body as { code?: unknown } | undefined)?.code ?? ''))),
+  );
+  admin.post('/diaspora/:id/signout', guard(WRITE), withNode(async (node) => node.session.signOut()));
+  admin.post('/diaspora/:id/newkey', guard(WRITE), withNode(async (node) => {
+    void node.session.newKey();
+    return node.session.state;
+  }));
+  admin.get(
+    '/diaspora/:id/topics',
+    guard(READ),
+    withNode(async (node) => ({ topics: await (await node.session.service()).listTopics() })),
+  );
+  admin.post(
+    '/diaspora/:id/topics',
+    guard(WRITE),
+    withNode(async (node, req) => {
+      const topic = String((req.body as { topic?: unknown } | undefined)?.topic ?? '').trim();
+      if (!topic) throw new Error('name the topic to register');
+      return (await node.session.service()).registerTopic(topic);
+    }),
+  );
+}
+
+interface FabricPreset {
+  serviceUrl: string;
+  authUrl: string;
+  brokers: string[];
+  clientId: string;
+  users: { username: string }[];
+  clients: { clientId: string }[];
+}
+
+/** The running local fabric's public description, without any secret. */
+function readFabricPreset(): FabricPreset | undefined {
+  const candidates = [
+    process.env.DIASPORA_FABRIC_FILE,
+    path.resolve(__dirname, '..', '..', '..', '.fabric', 'fabric.json'),
+    path.resolve(process.cwd(), '.fabric', 'fabric.json'),
+  ].filter((p): p is string => !!p);
+  for (const file of candidates) {
+    try {
+      const fabric = JSON.parse(fs.readFileSync(file, 'utf8')) as FabricPreset;
+      return {
+        serviceUrl: fabric.serviceUrl,
+        authUrl: fabric.authUrl,
+        brokers: fabric.brokers,
+        clientId: fabric.clientId,
+        users: (fabric.users ?? []).map((u) => ({ username: u.username })),
+        clients: (fabric.clients ?? []).map((c) => ({ clientId: c.clientId })),
+      };
+    } catch {
+      // not there or not readable: try the next place
+    }
+  }
+  return undefined;
+}
