@@ -5,9 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { GlobusAuth, AuthError, type PendingSignIn, type TokenBundle, diasporaToken } from './globus-auth';
-import { createDiasporaService, type DiasporaKey, type DiasporaService } from './diaspora-service';
+import { createDiasporaService, DiasporaServiceError, type DiasporaKey, type DiasporaService } from './diaspora-service';
 import { mskIamToken } from './msk-iam';
-import { ConnectionManager, type ConnectionSettings, type KafkaCredentials } from './connection-manager';
+import { ConnectionManager, type ConnectionSettings, type ConnectionStatus, type KafkaCredentials } from './connection-manager';
 import { classifyKafkaError } from './kafka-errors';
 import type {
   ErrorReason,
@@ -23,6 +23,17 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 5_000;
 /** A stored key's broker may be down; keep trying this often, without giving up. */
 const BROKER_RETRY_MS = 5_000;
+/** The service or Globus Auth may be down: retry the start this often, doubling up to the maximum. */
+const SERVICE_RETRY_FIRST_MS = 5_000;
+const SERVICE_RETRY_MAX_MS = 60_000;
+/** Tokens are refreshed this long before they expire (Globus access tokens live 48 h). */
+const REFRESH_SKEW_MS = 60_000;
+/** Never refresh more often than this, even when tokens are very short-lived. */
+const MIN_REFRESH_INTERVAL_MS = 5_000;
+/** A refresh that failed for a reason other than revocation is tried again after this. */
+const REFRESH_RETRY_MS = 30_000;
+/** setTimeout's ceiling is about 24.8 days; re-plan at least daily. */
+const MAX_TIMER_MS = 24 * 3600_000;
 
 export class SessionError extends Error {
   constructor(
@@ -43,9 +54,12 @@ export class DiasporaSession extends EventEmitter {
   /** Incremented whenever a readiness wait must stop (new key, sign-out, close). */
   private generation = 0;
   private waitTicker: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Pending backoff waits, woken early on close so no timer outlives the session. */
   private readonly sleepers = new Set<() => void>();
+  /** Pending whenReady calls, rejected on close. */
+  private readonly closeWaiters = new Set<() => void>();
 
   constructor(
     private readonly settings: SessionSettings,
@@ -54,6 +68,10 @@ export class DiasporaSession extends EventEmitter {
   ) {
     super();
     const secrets = store.load();
+    if (forgetForeignSecrets(secrets, this.tokensBinding(), (sub) => this.keyBinding(sub))) {
+      store.save(secrets);
+      log.info('diaspora: the stored sign-in or key belonged to other settings (auth URL, client, service or API) and was forgotten');
+    }
     this.auth = new GlobusAuth({
       authUrl: settings.authUrl,
       clientId: settings.clientId,
@@ -81,14 +99,26 @@ export class DiasporaSession extends EventEmitter {
     return this.bundle?.sub;
   }
 
-  /** Begins (or resumes) the path to `ready`. Never throws: failures become the `error` state. */
+  /**
+   * Begins (or resumes) the path to `ready`. Never throws: failures become the `error` state. An
+   * unreachable service or Globus Auth is retried with backoff until it answers.
+   */
   async start(): Promise<void> {
     const generation = this.generation;
-    try {
-      if (!(await this.ensureIdentity())) return;
-      await this.ensureKeyAndWait(generation);
-    } catch (err) {
-      this.fail(err, generation);
+    let retryMs = SERVICE_RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        if (!(await this.ensureIdentity())) return;
+        this.scheduleRefresh();
+        await this.ensureKeyAndWait(generation);
+        return;
+      } catch (err) {
+        this.fail(err, generation);
+        if (reasonOf(err) !== 'service-unreachable' || generation !== this.generation || this.closed) return;
+        await this.sleep(retryMs);
+        if (generation !== this.generation || this.closed) return;
+        retryMs = Math.min(SERVICE_RETRY_MAX_MS, retryMs * 2);
+      }
     }
   }
 
@@ -109,11 +139,17 @@ export class DiasporaSession extends EventEmitter {
           reject(new SessionError(state.reason ?? 'auth-failed', describe(state)));
         }
       };
+      const onClose = (): void => {
+        cleanup();
+        reject(new SessionError('misconfigured', 'the Diaspora configuration node stopped (redeployed or removed)'));
+      };
       const cleanup = (): void => {
         clearTimeout(timer);
         this.off('state', onState);
+        this.closeWaiters.delete(onClose);
       };
       this.on('state', onState);
+      this.closeWaiters.add(onClose);
     });
   }
 
@@ -136,7 +172,7 @@ export class DiasporaSession extends EventEmitter {
     const who = await this.auth.userinfo(bundle);
     const previousSub = this.bundle?.sub;
     this.bundle = { ...bundle, sub: who.sub, ...(who.username ? { username: who.username } : {}) };
-    const secrets: StoredSecrets = { ...this.store.load(), tokens: JSON.stringify(this.bundle) };
+    const secrets: StoredSecrets = { ...this.store.load(), tokens: JSON.stringify(this.bundle), tokensFor: this.tokensBinding() };
     if (previousSub && previousSub !== who.sub) dropKey(secrets);
     this.store.save(secrets);
     this.restart();
@@ -146,9 +182,12 @@ export class DiasporaSession extends EventEmitter {
   async signOut(): Promise<void> {
     const bundle = this.bundle;
     this.generation++;
+    this.stopTicker();
+    this.stopRefresh();
     this.bundle = undefined;
     const secrets = this.store.load();
     delete secrets.tokens;
+    delete secrets.tokensFor;
     dropKey(secrets);
     this.store.save(secrets);
     await this.manager?.close();
@@ -195,12 +234,24 @@ export class DiasporaSession extends EventEmitter {
     this.closed = true;
     this.generation++;
     this.stopTicker();
+    this.stopRefresh();
     for (const wake of this.sleepers) wake();
     this.sleepers.clear();
+    for (const reject of [...this.closeWaiters]) reject();
     const manager = this.manager;
     this.manager = undefined;
     await manager?.close(timeoutMs);
     this.removeAllListeners();
+  }
+
+  /** What stored tokens are valid for: another auth server or client makes them someone else's. */
+  private tokensBinding(): string {
+    return `${this.settings.authUrl} ${this.settings.clientId} ${this.settings.authMode}`;
+  }
+
+  /** What a stored key is valid for: the service, API version and identity that issued it. */
+  private keyBinding(sub: string): string {
+    return `${this.settings.serviceUrl} ${this.settings.api} ${sub}`;
   }
 
   private restart(): void {
@@ -218,7 +269,7 @@ export class DiasporaSession extends EventEmitter {
         const bundle = await this.auth.clientCredentials();
         const who = await this.auth.userinfo(bundle).catch(() => undefined);
         this.bundle = { ...bundle, sub: who?.sub ?? this.settings.clientId };
-        this.store.save({ ...this.store.load(), tokens: JSON.stringify(this.bundle) });
+        this.store.save({ ...this.store.load(), tokens: JSON.stringify(this.bundle), tokensFor: this.tokensBinding() });
       }
       return true;
     }
@@ -249,6 +300,7 @@ export class DiasporaSession extends EventEmitter {
       secretKey: key.secretKey,
       endpoint: key.endpoint,
       keyCreatedAt: createdAt,
+      keyFor: this.keyBinding(this.bundle?.sub ?? ''),
     });
     await this.useKey({ ...key, createdAt }, generation, true);
   }
@@ -258,6 +310,7 @@ export class DiasporaSession extends EventEmitter {
    * A key younger than the ready timeout may still be propagating, so it gets the full wait.
    */
   private async useKey(key: DiasporaKey, generation: number, isNew: boolean): Promise<void> {
+    if (generation !== this.generation || this.closed) return;
     const connectionSettings = this.connectionSettings(key);
     if (this.manager) await this.manager.updateSettings(connectionSettings);
     else this.manager = this.createManager(connectionSettings);
@@ -267,6 +320,7 @@ export class DiasporaSession extends EventEmitter {
     const started = Date.now();
     const deadline = started + (mayStillPropagate ? this.settings.readyTimeoutMs - Math.max(0, isNew ? 0 : age) : 0);
     let delay = FIRST_RETRY_MS;
+    let askedService = false;
     for (;;) {
       if (generation !== this.generation) return;
       try {
@@ -279,6 +333,11 @@ export class DiasporaSession extends EventEmitter {
         if (generation !== this.generation) return;
         const kafka = classifyKafkaError(err);
         if (kafka.kind === 'auth-failed' || kafka.kind === 'topic-not-authorized') {
+          if (!isNew && !askedService && this.settings.api === 'v3') {
+            askedService = true;
+            if (await this.adoptServiceKey(key, generation)) return;
+            if (generation !== this.generation) return;
+          }
           if (Date.now() >= deadline) {
             this.stopTicker();
             const reason: ErrorReason = mayStillPropagate ? 'timed-out' : 'key-rejected';
@@ -303,20 +362,47 @@ export class DiasporaSession extends EventEmitter {
 
   private createManager(settings: ConnectionSettings): ConnectionManager {
     const manager = new ConnectionManager(settings);
-    manager.on('status', (status: { state: string; reason?: string; kind?: string }) => {
+    manager.on('status', (status: ConnectionStatus) => {
       if (this.closed) return;
       if (status.state === 'error' && status.kind === 'auth-failed' && this.current.state === 'ready') {
-        this.setState({
-          state: 'error',
-          reason: 'key-rejected',
-          message: 'the broker rejected the key (revoked, or rotated on another machine): create a new key',
-          ...(this.current.keyCreatedAt ? { keyCreatedAt: this.current.keyCreatedAt } : {}),
-        });
-      } else if (status.state === 'connected' && this.current.state === 'error' && this.current.reason !== 'key-rejected') {
+        void this.keyRejectedWhileReady();
+      } else if (status.state === 'connected' && this.current.state === 'error' && this.current.reason === 'broker-unreachable') {
         this.setState({ state: 'ready', ...(this.current.keyCreatedAt ? { keyCreatedAt: this.current.keyCreatedAt } : {}) });
       }
     });
     return manager;
+  }
+
+  /**
+   * v3 keeps one key per identity on the service; another machine may have replaced it ("new
+   * key" there). POST /key is idempotent, so asking costs nothing: a different key is adopted.
+   * Returns true when it was.
+   */
+  private async adoptServiceKey(rejected: DiasporaKey, generation: number): Promise<boolean> {
+    const current = await (await this.service()).createKey();
+    if (generation !== this.generation || current.secretKey === rejected.secretKey) return false;
+    this.log.info('diaspora: the service holds another key for this identity (replaced elsewhere); using it');
+    await this.adoptKey(current, generation);
+    return true;
+  }
+
+  /** The broker refused the key of a running connection: in v3 fetch the current one, else report it. */
+  private async keyRejectedWhileReady(): Promise<void> {
+    const generation = ++this.generation;
+    const keyCreatedAt = this.current.keyCreatedAt;
+    try {
+      const secrets = this.store.load();
+      if (this.settings.api === 'v3' && secrets.secretKey && (await this.adoptServiceKey(keyFromSecrets(secrets), generation))) return;
+      if (generation !== this.generation) return;
+      this.setState({
+        state: 'error',
+        reason: 'key-rejected',
+        message: 'the broker rejected the key (revoked, or rotated on another machine): create a new key',
+        ...(keyCreatedAt ? { keyCreatedAt } : {}),
+      });
+    } catch (err) {
+      this.fail(err, generation);
+    }
   }
 
   private connectionSettings(key: DiasporaKey): ConnectionSettings {
@@ -350,10 +436,15 @@ export class DiasporaSession extends EventEmitter {
       if (fresh !== this.bundle) {
         this.bundle = { ...fresh, ...(this.bundle.sub ? { sub: this.bundle.sub } : {}), ...(this.bundle.username ? { username: this.bundle.username } : {}) };
         this.store.save({ ...this.store.load(), tokens: JSON.stringify(this.bundle) });
+        this.scheduleRefresh();
       }
       return diasporaToken(this.bundle).accessToken;
     } catch (err) {
       if (err instanceof AuthError && err.kind === 'revoked') {
+        // Nothing works with this sign-in any more: only a new sign-in helps, so a wait for the key stops too.
+        this.generation++;
+        this.stopTicker();
+        this.stopRefresh();
         this.setState({ state: 'error', reason: 'refresh-revoked', message: err.message });
       }
       throw err;
@@ -364,6 +455,43 @@ export class DiasporaSession extends EventEmitter {
     if (generation !== this.generation || this.closed) return;
     this.stopTicker();
     this.setState({ state: 'error', reason: reasonOf(err), message: errorText(err) });
+  }
+
+  /** Plans the next token refresh, shortly before the first token expires. */
+  private scheduleRefresh(): void {
+    this.stopRefresh();
+    const expiries = Object.values(this.bundle?.tokens ?? {}).map((t) => t.expiresAt);
+    if (this.closed || expiries.length === 0) return;
+    const due = Math.min(...expiries) - REFRESH_SKEW_MS - Date.now();
+    this.planRefresh(Math.min(MAX_TIMER_MS, Math.max(MIN_REFRESH_INTERVAL_MS, due)));
+  }
+
+  private planRefresh(ms: number): void {
+    this.stopRefresh();
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refreshNow();
+    }, ms);
+  }
+
+  /** Refreshes proactively, so a revoked sign-in shows as red now rather than at the next topic call. */
+  private async refreshNow(): Promise<void> {
+    if (this.closed || !this.bundle) return;
+    const before = this.bundle;
+    try {
+      await this.diasporaAccessToken();
+      // No token was stale yet (the timer fired early): plan again from the current expiries.
+      if (this.bundle === before) this.scheduleRefresh();
+    } catch (err) {
+      if (this.closed || (err instanceof AuthError && err.kind === 'revoked')) return;
+      this.log.warn(`diaspora: refreshing the sign-in failed, trying again in ${REFRESH_RETRY_MS / 1000} s: ${errorText(err)}`);
+      this.planRefresh(REFRESH_RETRY_MS);
+    }
+  }
+
+  private stopRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -409,8 +537,11 @@ function reasonOf(err: unknown): ErrorReason {
     if (err.kind === 'unreachable') return 'service-unreachable';
     return 'auth-failed';
   }
-  const kind = (err as { kind?: unknown } | null)?.kind;
-  if (kind === 'unreachable' || kind === 'protocol') return 'service-unreachable';
+  if (err instanceof DiasporaServiceError) {
+    if (err.kind === 'unreachable' || err.kind === 'protocol') return 'service-unreachable';
+    if (err.kind === 'invalid') return 'misconfigured';
+    return 'auth-failed';
+  }
   return 'auth-failed';
 }
 
@@ -444,4 +575,32 @@ function dropKey(secrets: StoredSecrets): void {
   delete secrets.secretKey;
   delete secrets.endpoint;
   delete secrets.keyCreatedAt;
+  delete secrets.keyFor;
+}
+
+/**
+ * Drops stored tokens and keys that were made for other settings (the user changed the auth URL,
+ * client, service or API version after signing in). Returns true when something was dropped.
+ */
+function forgetForeignSecrets(secrets: StoredSecrets, tokensFor: string, keyFor: (sub: string) => string): boolean {
+  let dropped = false;
+  if (secrets.tokens && secrets.tokensFor !== undefined && secrets.tokensFor !== tokensFor) {
+    delete secrets.tokens;
+    delete secrets.tokensFor;
+    dropKey(secrets);
+    return true;
+  }
+  if (secrets.secretKey && secrets.keyFor !== undefined) {
+    let sub = '';
+    try {
+      sub = (JSON.parse(secrets.tokens ?? '{}') as TokenBundle).sub ?? '';
+    } catch {
+      // unreadable tokens: the key cannot be matched to an identity
+    }
+    if (secrets.keyFor !== keyFor(sub)) {
+      dropKey(secrets);
+      dropped = true;
+    }
+  }
+  return dropped;
 }

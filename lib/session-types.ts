@@ -30,6 +30,10 @@ export interface StoredSecrets {
   endpoint?: string;
   /** ISO time the key was created, to tell a key still propagating from a rejected one. */
   keyCreatedAt?: string;
+  /** The auth URL, client and mode the tokens were issued for (other settings drop them). */
+  tokensFor?: string;
+  /** The service, API version and subject the key was issued for (other settings drop it). */
+  keyFor?: string;
   /** PEM of a CA to trust for SASL_SSL. */
   ca?: string;
 }

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
+import { AuthError } from '../../lib/globus-auth';
+import { DiasporaServiceError } from '../../lib/diaspora-service';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 
 const READ = 'diaspora-config.read';
@@ -31,7 +33,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       }
       handler(node, req).then(
         (body) => res.json(body ?? {}),
-        (err: unknown) => res.status(400).json({ error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => res.status(httpStatusOf(err)).json({ error: err instanceof Error ? err.message : String(err) }),
       );
     };
 
@@ -76,6 +78,7 @@ interface FabricPreset {
 function readFabricPreset(): FabricPreset | undefined {
   const candidates = [
     process.env.DIASPORA_FABRIC_FILE,
+    process.env.DIASPORA_FABRIC_DIR ? path.join(process.env.DIASPORA_FABRIC_DIR, 'fabric.json') : undefined,
     path.resolve(__dirname, '..', '..', '..', '.fabric', 'fabric.json'),
     path.resolve(process.cwd(), '.fabric', 'fabric.json'),
   ].filter((p): p is string => !!p);
@@ -95,4 +98,10 @@ function readFabricPreset(): FabricPreset | undefined {
     }
   }
   return undefined;
+}
+
+/** 502 when Globus Auth or the Diaspora service could not be reached (not the caller's fault), else 400. */
+function httpStatusOf(err: unknown): number {
+  const kind = (err as { kind?: unknown } | null)?.kind;
+  return (err instanceof AuthError || err instanceof DiasporaServiceError) && kind === 'unreachable' ? 502 : 400;
 }

@@ -9,17 +9,21 @@ import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '
 import type { DiasporaConfigNode } from '../shared/config-node';
 import { statusForState } from '../shared/status';
 import { registerAdminRoutes } from './admin-routes';
-import { readConfigDef, type ConfigDef } from './settings';
+import { inertSettings, readConfigDef, type ConfigDef } from './settings';
+import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
+/** The editor edits only clientSecret and ca; the runtime writes the rest. */
 const credentialFields = {
   clientSecret: { type: 'password' },
   tokens: { type: 'password' },
+  tokensFor: { type: 'password' },
   accessKey: { type: 'password' },
   secretKey: { type: 'password' },
   endpoint: { type: 'text' },
   keyCreatedAt: { type: 'text' },
+  keyFor: { type: 'password' },
   ca: { type: 'text' },
 } as const;
 
@@ -33,20 +37,19 @@ export = function register(RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, string | number>): string =>
       RED._(`diaspora-config.${key}`, subs);
 
-    let settings: SessionSettings;
-    let configError: string | undefined;
-    try {
-      settings = readConfigDef(def, node.id);
-    } catch (err) {
-      configError = err instanceof Error ? err.message : String(err);
-      settings = readConfigDef({ ...def, serviceUrl: 'http://127.0.0.1', authUrl: 'http://127.0.0.1' }, node.id);
-    }
-
+    const file = secretFileFor(RED, node.id);
+    const fromFile = file?.read();
+    if (fromFile) node.credentials = mergeSecrets(node.credentials ?? {}, fromFile);
     const store: SecretStore = {
       load: () => ({ ...(node.credentials ?? {}) }),
       save: (secrets: StoredSecrets) => {
         node.credentials = { ...secrets };
         void RED.nodes.addCredentials(node.id, secrets);
+        try {
+          file?.write(secrets);
+        } catch (err) {
+          node.warn(`could not keep the sign-in and key for the next restart in ${file?.file}: ${err instanceof Error ? err.message : String(err)}`);
+        }
       },
     };
     const log = {
@@ -55,7 +58,19 @@ export = function register(RED: NodeAPI): void {
       warn: (m: string) => node.warn(m),
       error: (m: string) => node.error(m),
     };
-    const session = new DiasporaSession(settings, store, log);
+
+    // A node with settings it cannot use still exists (its users need its status), in error.
+    let configError: string | undefined;
+    let settings: SessionSettings;
+    let session: DiasporaSession;
+    try {
+      settings = readConfigDef(def, node.id);
+      session = new DiasporaSession(settings, store, log);
+    } catch (err) {
+      configError = err instanceof Error ? err.message : String(err);
+      settings = inertSettings(node.id);
+      session = new DiasporaSession(settings, { load: () => ({}), save: () => undefined }, log);
+    }
 
     Object.defineProperty(node, 'session', { value: session, enumerable: false });
     Object.defineProperty(node, 'api', { value: settings.api, enumerable: false });
@@ -82,8 +97,9 @@ export = function register(RED: NodeAPI): void {
       void session.start();
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       users.clear();
+      if (removed) file?.remove();
       session.close(CLOSE_TIMEOUT_MS).then(done, (err: unknown) => {
         node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
         done();
@@ -96,3 +112,23 @@ export = function register(RED: NodeAPI): void {
   });
   registerAdminRoutes(RED);
 };
+
+/**
+ * The node's secret file in the Node-RED user directory, keyed with Node-RED's credential secret;
+ * undefined where there is no user directory or no known key (e.g. the test helper).
+ */
+function secretFileFor(RED: NodeAPI, nodeId: string): SecretFile | undefined {
+  const get = (name: string): unknown => {
+    try {
+      return (RED.settings as unknown as { get(name: string): unknown }).get(name);
+    } catch {
+      return undefined; // settings not loaded (test runtimes)
+    }
+  };
+  const userDir = get('userDir');
+  if (typeof userDir !== 'string' || userDir === '') return undefined;
+  const configured = get('credentialSecret');
+  const key = configured === false ? false : typeof configured === 'string' && configured ? configured : get('_credentialSecret');
+  if (key !== false && (typeof key !== 'string' || key === '')) return undefined;
+  return openSecretFile(userDir, nodeId, key);
+}

@@ -39,6 +39,22 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
   };
 }
 
+/** Settings for a node whose own settings are unusable: it never contacts anything (it reports the error). */
+export function inertSettings(id: string): SessionSettings {
+  return {
+    api: 'v3',
+    serviceUrl: 'http://127.0.0.1',
+    authUrl: 'http://127.0.0.1',
+    clientId: SDK_NATIVE_CLIENT_ID,
+    authMode: 'user',
+    brokers: [],
+    kafkaAuth: 'scram-sha-512',
+    tls: false,
+    readyTimeoutMs: DEFAULT_READY_TIMEOUT_S * 1000,
+    label: id,
+  };
+}
+
 function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new Error(`${field} must be one of ${allowed.join(', ')}, not "${value}"`);

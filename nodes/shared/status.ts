@@ -8,7 +8,7 @@ export type Translate = (key: string, substitutions?: Record<string, string | nu
 export function statusForState(state: SessionState, t: Translate): NodeStatus {
   switch (state.state) {
     case 'starting':
-      return { fill: 'yellow', shape: 'ring', text: t('status.connecting') };
+      return { fill: 'yellow', shape: 'ring', text: t('status.starting') };
     case 'signin-required':
       return { fill: 'yellow', shape: 'ring', text: t('status.signin-required') };
     case 'creating-key':

@@ -1,0 +1,149 @@
+/**
+ * A real Node-RED process with a user directory, restarted without any deploy in between: the
+ * sign-in and the key obtained at run time must survive (Node-RED itself writes credentials only
+ * on deploy), encrypted, and the restarted runtime must be ready without a sign-in or a new key.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FabricDescription } from '../../fabric/contract';
+import { driveNativeLogin } from '../../fabric/auth/drive-login';
+import type { SessionState } from '../../lib/session-types';
+import { openSecretFile } from '../../nodes/diaspora-config/secret-file';
+import { loadFabric } from '../fixtures/fabric';
+import { fabricControl } from '../fixtures/fabric-control';
+import { startNodeRedChild, type NodeRedChild } from '../fixtures/node-red-child';
+import { eventually } from '../fixtures/node-red';
+
+const NODES_DIR = path.resolve(__dirname, '..', '..', 'nodes', 'diaspora-config');
+
+async function http(child: NodeRedChild, method: 'GET' | 'POST', route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${child.url}${route}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Every distinct state the admin route showed while waiting for `name`. */
+async function watchUntil(child: NodeRedChild, id: string, name: SessionState['state'], timeoutMs = 30_000): Promise<{ seen: string[]; at: number }> {
+  const seen: string[] = [];
+  const at = await eventually(
+    `${id} to be ${name}`,
+    async () => {
+      const res = await http(child, 'GET', `/diaspora/${id}/state`);
+      const state = res.status === 200 ? (res.body as SessionState) : undefined;
+      const label = state ? state.state : `HTTP ${res.status}`;
+      if (seen.at(-1) !== label) seen.push(label);
+      if (state?.state === 'error') throw new Error(`${id} failed: ${state.reason}: ${state.message}`);
+      return state?.state === name ? Date.now() : undefined;
+    },
+    timeoutMs,
+    50,
+  );
+  return { seen, at };
+}
+
+describe('diaspora-config across a real Node-RED restart (no deploy in between)', function () {
+  this.timeout(90_000);
+  let fabric: FabricDescription;
+  let userDir: string;
+  let child: NodeRedChild | undefined;
+
+  before(function () {
+    fabric = loadFabric();
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h7-node-red-'));
+  });
+
+  afterEach(async function () {
+    await child?.stop();
+    child = undefined;
+  });
+
+  after(function () {
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('v1 user sign-in: the restarted runtime is ready with the same key, without sign-in or create_key', async function () {
+    const user = fabric.users[0];
+    const control = fabricControl(fabric);
+    const previousDelay = await control.setKeyPropagationDelay(0);
+    try {
+      child = await startNodeRedChild(userDir, NODES_DIR);
+      const flow = [
+        {
+          id: 'cfg1',
+          type: 'diaspora-config',
+          name: 'h7 restart',
+          api: 'v1',
+          serviceUrl: fabric.serviceUrl,
+          authUrl: fabric.authUrl,
+          clientId: fabric.clientId,
+          authMode: 'user',
+          brokers: fabric.brokers.join(','),
+          kafkaAuth: 'scram-sha-512',
+          tls: false,
+          readyTimeout: 60,
+        },
+      ];
+      const deploy = await http(child, 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
+      assert.equal(deploy.status, 204, JSON.stringify(deploy.body));
+      await watchUntil(child, 'cfg1', 'signin-required');
+
+      const start = await http(child, 'POST', '/diaspora/cfg1/signin/start', {});
+      assert.equal(start.status, 200, JSON.stringify(start.body));
+      const code = await driveNativeLogin({ authorizeUrl: (start.body as { authorizeUrl: string }).authorizeUrl, ...user });
+      const finish = await http(child, 'POST', '/diaspora/cfg1/signin/finish', { code });
+      assert.equal(finish.status, 200, JSON.stringify(finish.body));
+      await watchUntil(child, 'cfg1', 'ready');
+
+      // What is on disk: the key and tokens only in the encrypted secret file.
+      const runtimeSettings = JSON.parse(fs.readFileSync(path.join(userDir, '.config.runtime.json'), 'utf8')) as { _credentialSecret: string };
+      const stored = openSecretFile(userDir, 'cfg1', runtimeSettings._credentialSecret).read();
+      assert.ok(stored?.secretKey && stored.tokens, 'the key and the sign-in are in the secret file');
+      const bundle = JSON.parse(stored.tokens) as { tokens: Record<string, { accessToken: string; refreshToken?: string }> };
+      const secrets = [stored.secretKey, ...Object.values(bundle.tokens).flatMap((t) => [t.accessToken, t.refreshToken ?? ''])].filter((s) => s);
+      for (const file of listFiles(userDir)) {
+        const text = fs.readFileSync(file, 'latin1');
+        for (const secret of secrets) assert.ok(!text.includes(secret), `${path.relative(userDir, file)} holds a secret in plain text`);
+      }
+      assert.ok(!child.output().includes(stored.secretKey), 'the runtime logged the secret key');
+
+      const createKeyCalls = (await control.serviceStats()).createKeyCalls[user.sub] ?? 0;
+      await child.stop();
+
+      const startedAt = Date.now();
+      child = await startNodeRedChild(userDir, NODES_DIR);
+      const { seen, at } = await watchUntil(child, 'cfg1', 'ready');
+      console.log(`      real Node-RED restart: process start -> ready ${at - startedAt} ms (states seen: ${seen.join(' -> ')})`);
+      assert.ok(!seen.includes('signin-required') && !seen.includes('creating-key') && !seen.includes('waiting-key'), `states after restart: ${seen.join(', ')}`);
+      assert.equal((await control.serviceStats()).createKeyCalls[user.sub] ?? 0, createKeyCalls, 'the restarted runtime asked for a key');
+      const state = (await http(child, 'GET', '/diaspora/cfg1/state')).body as SessionState;
+      assert.equal(state.sub, user.sub);
+
+      // Removing the node forgets its secrets.
+      const removal = await http(child, 'POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
+      assert.equal(removal.status, 204, JSON.stringify(removal.body));
+      await eventually('the secret file to be deleted', () => (fs.existsSync(path.join(userDir, '.diaspora', 'cfg1.json')) ? undefined : true), 10_000);
+    } finally {
+      await control.setKeyPropagationDelay(previousDelay);
+    }
+  });
+});
+
+function listFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : listFiles(full);
+    return entry.isFile() ? [full] : [];
+  });
+}
