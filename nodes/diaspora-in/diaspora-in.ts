@@ -1,0 +1,93 @@
+/**
+ * `diaspora-in`: consumes one or more Diaspora topics (the SDK's KafkaConsumer) and sends each
+ * event on as a message. Control messages (`msg.action`) pause, resume, subscribe, unsubscribe
+ * and commit, as the core MQTT node's do; each ends in done() or done(err).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { catalog } from '../shared/catalog';
+import { isDiasporaConfigNode } from '../shared/config-node';
+import { readControl } from './control';
+import { ConsumerController } from './consumer-controller';
+import { IN_MESSAGES } from './messages';
+import { readInSettings, type DiasporaInDefFields, type InSettings } from './settings';
+
+/** The shared status texts (diaspora-config's catalog) this node uses, in English. */
+const SHARED_STATUS: Readonly<Record<string, string>> = {
+  'status.connecting': 'connecting',
+  'status.disconnected': 'disconnected',
+};
+
+type Done = (err?: Error) => void;
+
+export = function register(RED: NodeAPI): void {
+  const t = catalog(RED, 'diaspora-in', IN_MESSAGES);
+  const shared = catalog(RED, 'diaspora-config', SHARED_STATUS);
+
+  function DiasporaIn(this: Node, def: NodeDef & DiasporaInDefFields): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const configured = RED.nodes.getNode(def.fabric);
+
+    const refuseInput = (reason: string): void => {
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: Done) => done(new Error(reason)));
+    };
+    if (!isDiasporaConfigNode(configured)) {
+      node.status({ fill: 'red', shape: 'ring', text: t('status.no-config') });
+      refuseInput(t('errors.no-config'));
+      return;
+    }
+    let settings: InSettings;
+    try {
+      settings = readInSettings(def);
+    } catch (err) {
+      const reason = t('errors.settings', { message: err instanceof Error ? err.message : String(err) });
+      node.status({ fill: 'red', shape: 'ring', text: t('status.misconfigured') });
+      node.error(reason);
+      refuseInput(reason);
+      return;
+    }
+    const config = configured;
+    config.register(node);
+
+    const controller = new ConsumerController(config, settings, {
+      nodeId: node.id,
+      send: (msg) => node.send(msg),
+      report: (err, msg) => node.error(err, msg as NodeMessage),
+      show: (status: NodeStatus | undefined) => node.status(status ?? config.statusFor(config.session.state)),
+      warn: (message) => node.warn(message),
+      t,
+      shared,
+    });
+    controller.begin();
+
+    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: Done) => {
+      let request;
+      try {
+        request = readControl(msg as NodeMessageInFlow & { action?: unknown; diaspora?: unknown }, t);
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      controller.control(request).then(
+        () => done(),
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      controller.close().then(
+        () => {
+          config.deregister(node);
+          done();
+        },
+        (err: unknown) => {
+          node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
+          config.deregister(node);
+          done();
+        },
+      );
+    });
+  }
+
+  RED.nodes.registerType('diaspora-in', DiasporaIn as unknown as Parameters<typeof RED.nodes.registerType>[1]);
+};

@@ -1,0 +1,232 @@
+/**
+ * Every flow in `examples/` is loaded by the real Node-RED runtime with this package's nodes and
+ * the core nodes it uses, and deploys without errors; the quickstart and the lab pipeline also run
+ * against the local fabric (their config node switched to client credentials).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
+import diasporaTopic = require('../../nodes/diaspora-topic/diaspora-topic');
+import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
+import diasporaIn = require('../../nodes/diaspora-in/diaspora-in');
+import { repoRoot, type FabricDescription } from '../../fabric/contract';
+import { loadFabric } from '../fixtures/fabric';
+import { eventually, nodeRedHelper, sleep, type FlowNode, type NodeModule, type RuntimeNode } from '../fixtures/node-red';
+
+const helper = nodeRedHelper();
+const EXAMPLES_DIR = path.join(repoRoot, 'examples');
+const OUR_NODES: Record<string, NodeModule> = {
+  'diaspora-config': diasporaConfig as NodeModule,
+  'diaspora-topic': diasporaTopic as NodeModule,
+  'diaspora-out': diasporaOut as NodeModule,
+  'diaspora-in': diasporaIn as NodeModule,
+};
+/** Core types the test helper loads by itself (it would refuse a second registration). */
+const HELPER_LOADS = new Set(['catch', 'status', 'complete']);
+/** Flow-file entries that are not nodes of a registered type. */
+const STRUCTURAL = new Set(['tab', 'subflow', 'group']);
+/** Node-RED's log levels (RED.log): fatal 10, error 20. */
+const ERROR_LEVEL = 20;
+const WORKS_WITHIN_MS = 45_000;
+
+interface Example {
+  label: string;
+  file: string;
+  flow: FlowNode[];
+}
+
+interface Msg {
+  [property: string]: unknown;
+  payload?: unknown;
+  diaspora?: { topic: string; partition: number; offset: string };
+  offset?: string;
+}
+
+function readExamples(): Example[] {
+  return fs
+    .readdirSync(EXAMPLES_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => {
+      const file = path.join(EXAMPLES_DIR, name);
+      const flow = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      assert.ok(Array.isArray(flow), `${name} is not a flow (an array of nodes)`);
+      return { label: name.slice(0, -'.json'.length), file, flow: flow as FlowNode[] };
+    });
+}
+
+/** Every core node type → the module that registers it, found in the installed @node-red/nodes. */
+function coreNodeModules(): Map<string, string> {
+  const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
+  const modules = new Map<string, string>();
+  for (const category of fs.readdirSync(coreDir)) {
+    const dir = path.join(coreDir, category);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.js'))) {
+      const source = fs.readFileSync(path.join(dir, name), 'utf8');
+      for (const match of source.matchAll(/registerType\(\s*["']([\w -]+)["']/g)) modules.set(match[1], path.join(dir, name));
+    }
+  }
+  return modules;
+}
+
+/** Our nodes plus the core modules the flow uses. */
+function modulesFor(flow: FlowNode[], core: Map<string, string>): NodeModule[] {
+  const modules = new Set<NodeModule>(Object.values(OUR_NODES));
+  for (const type of new Set(flow.map((n) => n.type))) {
+    if (STRUCTURAL.has(type) || HELPER_LOADS.has(type) || OUR_NODES[type]) continue;
+    const file = core.get(type);
+    assert.ok(file, `node type "${type}" is neither one of ours nor a Node-RED core node`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- core node files are found at run time, not importable statically
+    modules.add(require(file) as NodeModule);
+  }
+  return [...modules];
+}
+
+/** The runtime's log lines at error level or worse. */
+function loggedErrors(): string[] {
+  return helper
+    .log()
+    .args.map((args) => args[0] as { level?: number; msg?: unknown })
+    .filter((entry) => typeof entry?.level === 'number' && entry.level <= ERROR_LEVEL)
+    .map((entry) => String(entry.msg instanceof Error ? entry.msg.message : entry.msg));
+}
+
+function node(id: string): RuntimeNode & { receive(msg: object): void } {
+  const found = helper.getNode(id);
+  assert.ok(found, `node ${id} is not deployed`);
+  return found as RuntimeNode & { receive(msg: object): void };
+}
+
+function byName(flow: FlowNode[], type: string, name: string): FlowNode {
+  const found = flow.find((n) => n.type === type && n.name === name);
+  assert.ok(found, `no ${type} node named "${name}"`);
+  return found;
+}
+
+function collect(id: string): Msg[] {
+  const got: Msg[] = [];
+  node(id).on('input', (msg: unknown) => got.push(msg as Msg));
+  return got;
+}
+
+/** The example with its diaspora-config nodes pointed at the running fabric, with a confidential client. */
+function onFabric(flow: FlowNode[], fabric: FabricDescription): { flow: FlowNode[]; credentials: Record<string, object> } {
+  const credentials: Record<string, object> = {};
+  const rewritten = flow.map((n) => {
+    if (n.type !== 'diaspora-config') return n;
+    const client = fabric.clients[n.api === 'v3' ? 1 : 0];
+    credentials[n.id] = { clientSecret: client.clientSecret };
+    return {
+      ...n,
+      authMode: 'client',
+      clientId: client.clientId,
+      serviceUrl: fabric.serviceUrl,
+      authUrl: fabric.authUrl,
+      brokers: fabric.brokers.join(','),
+    };
+  });
+  return { flow: rewritten, credentials };
+}
+
+describe('examples/', function () {
+  this.timeout(90_000);
+  const examples = readExamples();
+  const core = coreNodeModules();
+
+  afterEach(async function () {
+    await helper.unload();
+  });
+
+  it('has the examples the package promises, each explained by a Comment node, using every node type of ours', function () {
+    const labels = examples.map((e) => e.label);
+    for (const wanted of ['register a topic, publish and consume', 'consume from the earliest event', 'lab instrument pipeline']) {
+      assert.ok(labels.includes(wanted), `no example "${wanted}" (have: ${labels.join('; ')})`);
+    }
+    for (const example of examples) {
+      const comment = example.flow.find((n) => n.type === 'comment');
+      assert.ok(comment && typeof comment.info === 'string' && comment.info.length > 40, `"${example.label}" has no explaining Comment node`);
+    }
+    const used = new Set(examples.flatMap((e) => e.flow.map((n) => n.type)));
+    for (const type of Object.keys(OUR_NODES)) assert.ok(used.has(type), `no example uses ${type}`);
+  });
+
+  for (const example of examples) {
+    it(`"${example.label}" deploys without errors`, async function () {
+      const ids = new Set<string>();
+      for (const n of example.flow) {
+        assert.ok(typeof n.id === 'string' && !ids.has(n.id), `duplicate or missing node id ${String(n.id)}`);
+        ids.add(n.id);
+        for (const wire of (n.wires as string[][] | undefined) ?? []) {
+          for (const target of wire) assert.ok(example.flow.some((m) => m.id === target), `${n.id} is wired to a missing node ${target}`);
+        }
+        if (typeof n.fabric === 'string') {
+          const config = example.flow.find((m) => m.id === n.fabric);
+          assert.equal(config?.type, 'diaspora-config', `${n.type} ${n.id} refers to a missing diaspora-config node`);
+        }
+      }
+
+      await helper.load(modulesFor(example.flow, core), example.flow);
+      for (const n of example.flow) {
+        if (!STRUCTURAL.has(n.type)) assert.ok(helper.getNode(n.id), `${n.type} ${n.id} did not start`);
+      }
+      // Let "inject once" nodes fire and the config nodes settle.
+      await sleep(1500);
+      assert.deepEqual(loggedErrors(), [], 'errors logged at deploy');
+    });
+  }
+
+  describe('on the local fabric', function () {
+    let fabric: FabricDescription;
+
+    before(function () {
+      fabric = loadFabric();
+    });
+
+    it('"register a topic, publish and consume": each step works as the Comment says', async function () {
+      const example = examples.find((e) => e.label === 'register a topic, publish and consume');
+      assert.ok(example);
+      const { flow, credentials } = onFabric(example.flow, fabric);
+      await helper.load(modulesFor(flow, core), flow, credentials);
+      const answers = collect(byName(flow, 'debug', 'service answer').id);
+      const acknowledged = collect(byName(flow, 'debug', 'acknowledged').id);
+      const consumed = collect(byName(flow, 'debug', 'consumed').id);
+      const press = (name: string): void => node(byName(flow, 'inject', name).id).receive({});
+      const answer = async (count: number): Promise<Msg> =>
+        eventually(`service answer ${count}`, () => answers[count - 1], WORKS_WITHIN_MS);
+
+      press('1. register');
+      assert.ok(['success', 'no-op'].includes(String((await answer(1)).payload && (answers[0].payload as { status: string }).status)), JSON.stringify(answers[0]?.payload));
+      press('2. list');
+      assert.ok(((await answer(2)).payload as { topics: string[] }).topics.includes('nodered-demo'), JSON.stringify(answers[1].payload));
+      press('3. publish');
+      const ack = await eventually('the acknowledgement', () => acknowledged[0], WORKS_WITHIN_MS);
+      assert.equal(ack.diaspora?.topic, 'nodered-demo');
+      // The consumer started before the topic was registered: it restarts (with backoff) until it can read it.
+      const event = await eventually(
+        `the consumed event at offset ${ack.diaspora?.offset}`,
+        () => consumed.find((m) => m.offset === ack.diaspora?.offset),
+        WORKS_WITHIN_MS,
+      );
+      assert.deepEqual(event.payload, { message: 'Synchronous message from Diaspora SDK' });
+
+      press('5. unregister');
+      assert.equal(((await answer(3)).payload as { status: string }).status, 'success');
+    });
+
+    it('"lab instrument pipeline": readings published every second reach the rolling summary', async function () {
+      const example = examples.find((e) => e.label === 'lab instrument pipeline');
+      assert.ok(example);
+      const { flow, credentials } = onFabric(example.flow, fabric);
+      await helper.load(modulesFor(flow, core), flow, credentials);
+      const summaries = collect(byName(flow, 'debug', 'summary').id);
+      const errors = collect(byName(flow, 'debug', 'error').id);
+      await eventually(`two rolling summaries (errors: ${errors.length})`, () => (summaries.length >= 2 ? true : undefined), WORKS_WITHIN_MS);
+      const last = summaries.at(-1)?.payload as { count: number; mean: number; min: number; max: number; unit: string };
+      assert.ok(last.count >= 2, JSON.stringify(last));
+      assert.ok(last.min <= last.mean && last.mean <= last.max && last.min > 15 && last.max < 30, JSON.stringify(last));
+      assert.equal(last.unit, 'C');
+    });
+  });
+});
