@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Entry point of `npm run fabric -- start|stop|status` and of the `diaspora-fabric` bin.
+// Entry point of `npm run fabric -- start|stop|status` and of the executable `scripts/fabric.js`.
 require('../dist/fabric/cli.js');
