@@ -1,0 +1,231 @@
+/**
+ * The send path of one diaspora-out node, free of Node-RED: straight to the shared producer when
+ * the session is ready, otherwise a bounded queue (flushed in order on `ready`) or an immediate
+ * failure. Every event ends in exactly one `settle` call; nothing is dropped silently.
+ */
+import type { ConnectionManager, ProducerHandle, RecordMetadata } from '../../lib/connection-manager';
+import { isKafkaClientError } from '../../lib/kafka-errors';
+import type { SessionState } from '../../lib/session-types';
+import { withTimeout } from '../../lib/with-timeout';
+import type { Substitutions } from '../shared/catalog';
+import type { OutgoingEvent } from './record';
+import type { OutSettings } from './settings';
+
+/** Called once per event: with the broker's metadata, or with the error to give to `done`. */
+export type Settle = (err: Error | null, meta?: RecordMetadata) => void;
+
+/** What the publisher needs of the session (DiasporaSession has it). */
+export interface SessionView {
+  readonly state: SessionState;
+  readonly connections: ConnectionManager | undefined;
+  on(event: 'state', listener: (state: SessionState) => void): unknown;
+  off(event: 'state', listener: (state: SessionState) => void): unknown;
+}
+
+export interface PublisherDeps {
+  session: SessionView;
+  /** The Kafka name of a user-facing topic (config node's `kafkaTopic`). */
+  kafkaTopic(topic: string): string;
+  /** The producer user id (the node's id). */
+  userId: string;
+  settings: Pick<OutSettings, 'acks' | 'compression' | 'whenNotReady' | 'queueSize'>;
+  /** Called after every change of the queue length, and on state changes while messages wait. */
+  onQueue(length: number): void;
+  t(key: string, subs?: Substitutions): string;
+}
+
+export class NotReadyError extends Error {
+  override name = 'NotReadyError';
+}
+
+interface Queued {
+  event: OutgoingEvent;
+  settle: Settle;
+}
+
+export class Publisher {
+  private readonly queue: Queued[] = [];
+  /** Settles of sends the broker has not answered yet, with their promises (for a bounded close). */
+  private readonly inFlight = new Map<Settle, Promise<void>>();
+  private handle: ProducerHandle | undefined;
+  private owner: ConnectionManager | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: PublisherDeps) {
+    deps.session.on('state', this.onState);
+    if (deps.session.state.state === 'ready') this.acquire();
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  publish(event: OutgoingEvent, settle: Settle): void {
+    if (this.closed) {
+      settle(new NotReadyError(this.deps.t('errors.closed-before-ready')));
+      return;
+    }
+    const state = this.deps.session.state;
+    if (state.state === 'ready') {
+      this.dispatch(event, settle);
+      return;
+    }
+    if (this.deps.settings.whenNotReady === 'fail' || isHopeless(state)) {
+      settle(this.notReady(state));
+      return;
+    }
+    if (this.queue.length >= this.deps.settings.queueSize) {
+      settle(new NotReadyError(this.deps.t('errors.queue-full', { size: this.deps.settings.queueSize, state: this.describe(state) })));
+      return;
+    }
+    this.queue.push({ event, settle });
+    this.deps.onQueue(this.queue.length);
+  }
+
+  /**
+   * Fails what is queued, waits (at most `timeoutMs`) for the broker to answer what is in flight,
+   * fails what it did not answer, then releases the shared producer. Never rejects.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.session.off('state', this.onState);
+    const deadline = Date.now() + timeoutMs;
+    this.failQueue(new NotReadyError(this.deps.t('errors.closed-before-ready')));
+    if (this.inFlight.size > 0) {
+      await withTimeout(Promise.allSettled([...this.inFlight.values()]), Math.max(0, deadline - Date.now()));
+    }
+    for (const settle of [...this.inFlight.keys()]) {
+      this.inFlight.delete(settle);
+      settle(new Error(this.deps.t('errors.closed-before-ack')));
+    }
+    const owner = this.owner;
+    this.owner = undefined;
+    this.handle = undefined;
+    if (owner) {
+      await withTimeout(
+        owner.releaseProducer(this.deps.userId).catch(() => undefined),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
+  }
+
+  private readonly onState = (state: SessionState): void => {
+    if (this.closed) return;
+    if (state.state === 'ready') {
+      this.acquire();
+      this.flush();
+    } else if (isHopeless(state) && this.queue.length > 0) {
+      this.failQueue(this.notReady(state));
+    } else if (this.queue.length > 0) {
+      this.deps.onQueue(this.queue.length);
+    }
+  };
+
+  /** Takes the shared producer of the session's current connection manager (it may have been replaced). */
+  private acquire(): void {
+    const manager = this.deps.session.connections;
+    if (!manager || manager === this.owner) return;
+    const previous = this.owner;
+    this.handle = manager.acquireProducer(this.deps.userId);
+    this.owner = manager;
+    if (previous) void previous.releaseProducer(this.deps.userId).catch(() => undefined);
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    const waiting = this.queue.splice(0);
+    for (const { event, settle } of waiting) this.dispatch(event, settle);
+    this.deps.onQueue(0);
+  }
+
+  private failQueue(err: Error): void {
+    if (this.queue.length === 0) return;
+    const waiting = this.queue.splice(0);
+    for (const { settle } of waiting) settle(err);
+    this.deps.onQueue(0);
+  }
+
+  private dispatch(event: OutgoingEvent, settle: Settle): void {
+    let topic: string;
+    let handle: ProducerHandle;
+    try {
+      this.acquire();
+      if (!this.handle) throw this.notReady(this.deps.session.state);
+      handle = this.handle;
+      topic = this.deps.kafkaTopic(event.topic);
+    } catch (err) {
+      settle(asError(err));
+      return;
+    }
+    const sent = handle
+      .send(
+        {
+          topic,
+          value: event.value,
+          key: event.key,
+          ...(event.headers ? { headers: event.headers } : {}),
+          ...(event.partition !== undefined ? { partition: event.partition } : {}),
+          ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
+        },
+        { acks: this.deps.settings.acks, compression: this.deps.settings.compression },
+      )
+      .then(
+        (meta) => this.finish(settle, null, meta),
+        (err: unknown) => this.finish(settle, this.actionable(err)),
+      );
+    this.inFlight.set(settle, sent);
+  }
+
+  /** Settles once: a close that gave up on this send has already failed it. */
+  private finish(settle: Settle, err: Error | null, meta?: RecordMetadata): void {
+    if (!this.inFlight.delete(settle)) return;
+    settle(err, meta);
+  }
+
+  private actionable(err: unknown): Error {
+    if (isKafkaClientError(err) && err.kind === 'auth-failed') {
+      const wrapped = new Error(this.deps.t('errors.key-rejected', { message: err.message }), { cause: err });
+      wrapped.name = err.name;
+      return wrapped;
+    }
+    return asError(err);
+  }
+
+  private notReady(state: SessionState): NotReadyError {
+    if (state.state === 'error' && state.reason === 'timed-out') {
+      return new NotReadyError(this.deps.t('errors.not-ready-in-time', { detail: state.message ?? state.reason }));
+    }
+    return new NotReadyError(this.deps.t('errors.not-ready', { state: this.describe(state) }));
+  }
+
+  private describe(state: SessionState): string {
+    switch (state.state) {
+      case 'waiting-key':
+        return this.deps.t('state.waiting-key', { seconds: state.waitingSeconds ?? 0 });
+      case 'signin-required':
+        return this.deps.t('state.signin-required');
+      case 'error':
+        return `${state.reason ?? 'error'}${state.message ? `: ${state.message}` : ''}`;
+      default:
+        return state.state;
+    }
+  }
+}
+
+/**
+ * States that need the user (sign in, create a key, fix the configuration): queueing would only
+ * hold messages indefinitely. An unreachable broker is retried by the session, so it is worth waiting for.
+ */
+function isHopeless(state: SessionState): boolean {
+  if (state.state === 'signin-required') return true;
+  return state.state === 'error' && state.reason !== 'broker-unreachable';
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
