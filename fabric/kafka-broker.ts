@@ -13,7 +13,7 @@ import { jarCacheDir, repoRoot } from './contract';
 import { createFabricKafkaAdmin } from './kafka-admin';
 import { ensureBrokerTls } from './kafka-tls';
 import { pollUntil } from './poll';
-import { isOwnProcess, signalOwnProcess, spawnDetached, stopOwnProcess } from './processes';
+import { isOwnProcess, processExited, signalOwnProcess, spawnDetached, stopOwnProcess } from './processes';
 
 const run = promisify(execFile);
 
@@ -466,6 +466,7 @@ export async function killKafkaBroker(fabricDir: string): Promise<void> {
   const layout = kafkaLayout(fabricDir);
   const pid = signalBroker(fabricDir, 'SIGKILL');
   await pollUntil(async () => !isOwnProcess(pid, layout.propsFile), { what: `Kafka (pid ${pid}) to die`, timeoutMs: 10_000, intervalMs: 50 });
+  await pollUntil(async () => processExited(pid), { what: `Kafka (pid ${pid}) to finish exiting`, timeoutMs: 10_000, intervalMs: 50 });
 }
 
 /** For failure tests: freezes the broker (SIGSTOP); connections stay open but nothing answers. */

@@ -62,12 +62,28 @@ export function signalOwnProcess(pid: number, marker: string, signal: NodeJS.Sig
 }
 
 /** Waits until the process is gone; false when it is still alive after `timeoutMs`. */
+/**
+ * True once the process has finished exiting: no /proc entry, or a zombie or dead state. A process
+ * being torn down loses its command line before that, so `isOwnProcess` alone turns false too early.
+ */
+export function processExited(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
 export async function waitForExit(pid: number, marker: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isOwnProcess(pid, marker)) {
     if (Date.now() >= deadline) return false;
     await sleep(100);
   }
+  // Bounded: the pid may already belong to someone else, whose exit we must not wait for.
+  while (!processExited(pid) && Date.now() < deadline) await sleep(50);
   return true;
 }
 

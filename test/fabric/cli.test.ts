@@ -9,6 +9,7 @@ import { repoRoot, type FabricDescription } from '../../fabric/contract';
 import { restartFabricKafka, stopFabric } from '../../fabric/fabric';
 import { createFabricKafkaAdmin } from '../../fabric/kafka-admin';
 import { killKafkaBroker } from '../../fabric/kafka-broker';
+import { processExited } from '../../fabric/processes';
 import { loadFabric } from '../fixtures/fabric';
 
 const execFileAsync = promisify(execFile);
@@ -35,14 +36,6 @@ async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliR
 }
 
 /** Gone, or a zombie waiting for init to reap it. */
-function processGone(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
 
 async function canLogIn(fabric: FabricDescription, username: string, password: string): Promise<boolean> {
   const admin = new Kafka({
@@ -149,7 +142,7 @@ describe('fabric CLI', function () {
       }
 
       await killKafkaBroker(dir);
-      assert.ok(processGone(fabric.pids.kafka));
+      assert.ok(processExited(fabric.pids.kafka));
       const down = await runCli(['status'], env);
       assert.equal(down.code, 1);
       assert.match(down.stdout, /stopped \(kafka down/);
@@ -161,7 +154,7 @@ describe('fabric CLI', function () {
 
       const stop = await runCli(['stop'], env);
       assert.equal(stop.code, 0, stop.stderr);
-      for (const pid of [newPid, fabric.pids.emulators]) assert.ok(processGone(pid), `process ${pid} still running`);
+      for (const pid of [newPid, fabric.pids.emulators]) assert.ok(processExited(pid), `process ${pid} still running`);
       assert.equal(fs.existsSync(file), false);
       const status = await runCli(['status'], env);
       assert.equal(status.code, 1);
