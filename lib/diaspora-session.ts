@@ -9,6 +9,7 @@ import { createDiasporaService, DiasporaServiceError, type DiasporaKey, type Dia
 import { mskIamToken } from './msk-iam';
 import { ConnectionManager, type ConnectionSettings, type ConnectionStatus, type KafkaCredentials } from './connection-manager';
 import { classifyKafkaError } from './kafka-errors';
+import { DIASPORA_RESOURCE_SERVER } from './globus-constants';
 import type {
   ErrorReason,
   SecretStore,
@@ -23,6 +24,13 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 5_000;
 /** A stored key's broker may be down; keep trying this often, without giving up. */
 const BROKER_RETRY_MS = 5_000;
+/**
+ * While ready, the broker is probed this often (and at once when a connection reports a network
+ * failure), so an outage shows on every node even when nothing is sent, and a frozen broker
+ * (which never closes its connections) is noticed long before Kafka's 30 s request timeout.
+ */
+const WATCH_INTERVAL_MS = 10_000;
+const WATCH_TIMEOUT_MS = 5_000;
 /** The service or Globus Auth may be down: retry the start this often, doubling up to the maximum. */
 const SERVICE_RETRY_FIRST_MS = 5_000;
 const SERVICE_RETRY_MAX_MS = 60_000;
@@ -58,8 +66,21 @@ export class DiasporaSession extends EventEmitter {
   private closed = false;
   /** Pending backoff waits, woken early on close so no timer outlives the session. */
   private readonly sleepers = new Set<() => void>();
+  /**
+   * kafkajs's own warnings while a key is still being checked (auth failures while it propagates)
+   * are expected and already shown as the state, so they go to debug until the session is ready.
+   */
+  private readonly kafkaLog: SessionLogger = {
+    debug: (m) => this.log.debug(m),
+    info: (m) => this.log.info(m),
+    warn: (m) => (this.current.state === 'ready' ? this.log.warn(m) : this.log.debug(m)),
+    error: (m) => this.log.error(m),
+  };
   /** Pending whenReady calls, rejected on close. */
   private readonly closeWaiters = new Set<() => void>();
+  /** The generation the broker watch runs for, and how to cut its wait short. */
+  private watchGeneration: number | undefined;
+  private wakeWatch: (() => void) | undefined;
 
   constructor(
     private readonly settings: SessionSettings,
@@ -328,6 +349,7 @@ export class DiasporaSession extends EventEmitter {
         if (generation !== this.generation) return;
         this.stopTicker();
         this.setState({ state: 'ready', keyCreatedAt: key.createdAt });
+        void this.watchBroker(generation);
         return;
       } catch (err) {
         if (generation !== this.generation) return;
@@ -366,11 +388,65 @@ export class DiasporaSession extends EventEmitter {
       if (this.closed) return;
       if (status.state === 'error' && status.kind === 'auth-failed' && this.current.state === 'ready') {
         void this.keyRejectedWhileReady();
+      } else if (status.state === 'error' && (status.kind === 'unreachable' || status.kind === 'timeout') && this.current.state === 'ready') {
+        this.wakeWatch?.();
       } else if (status.state === 'connected' && this.current.state === 'error' && this.current.reason === 'broker-unreachable') {
         this.setState({ state: 'ready', ...(this.current.keyCreatedAt ? { keyCreatedAt: this.current.keyCreatedAt } : {}) });
       }
     });
     return manager;
+  }
+
+  /**
+   * Runs while the key of `generation` is in use: probes the broker, turns an outage into
+   * `error: broker-unreachable` (the flow nodes queue or fail by their policy meanwhile) and back to
+   * `ready` once the broker answers, and reports a key the broker now refuses (rotated elsewhere).
+   */
+  private async watchBroker(generation: number): Promise<void> {
+    if (this.watchGeneration === generation) return;
+    this.watchGeneration = generation;
+    try {
+      while (generation === this.generation && !this.closed) {
+        const outage = this.current.state === 'error' && this.current.reason === 'broker-unreachable';
+        await this.watchPause(outage ? BROKER_RETRY_MS : WATCH_INTERVAL_MS);
+        const manager = this.manager;
+        if (generation !== this.generation || this.closed || !manager) return;
+        const watched = this.current.state === 'ready' || (this.current.state === 'error' && this.current.reason === 'broker-unreachable');
+        if (!watched) return;
+        const keyCreatedAt = this.current.keyCreatedAt ? { keyCreatedAt: this.current.keyCreatedAt } : {};
+        try {
+          await manager.probe(WATCH_TIMEOUT_MS);
+          if (generation === this.generation && this.current.state === 'error') this.setState({ state: 'ready', ...keyCreatedAt });
+        } catch (err) {
+          if (generation !== this.generation || this.closed) return;
+          const kafka = classifyKafkaError(err);
+          if (kafka.kind === 'auth-failed') {
+            if (this.current.state === 'ready') void this.keyRejectedWhileReady();
+            return;
+          }
+          if (kafka.transient && this.current.state === 'ready') {
+            this.setState({ state: 'error', reason: 'broker-unreachable', message: kafka.message, ...keyCreatedAt });
+          }
+        }
+      }
+    } finally {
+      if (this.watchGeneration === generation) this.watchGeneration = undefined;
+    }
+  }
+
+  /** The watch's sleep: like `sleep`, and a connection's network failure cuts it short. */
+  private watchPause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        if (this.wakeWatch === wake) this.wakeWatch = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+      this.wakeWatch = wake;
+    });
   }
 
   /**
@@ -425,7 +501,7 @@ export class DiasporaSession extends EventEmitter {
       credentials,
       tls: this.settings.tls ? (ca ? { ca } : {}) : false,
       clientId: `node-red-diaspora-${this.settings.label}`,
-      logger: this.log,
+      logger: this.kafkaLog,
     };
   }
 
@@ -440,6 +516,12 @@ export class DiasporaSession extends EventEmitter {
       }
       return diasporaToken(this.bundle).accessToken;
     } catch (err) {
+      // Globus Auth cannot be reached: a token that has not expired yet is still good at the service.
+      const current = err instanceof AuthError && err.kind === 'unreachable' ? this.bundle?.tokens[DIASPORA_RESOURCE_SERVER] : undefined;
+      if (current && current.expiresAt > Date.now()) {
+        this.log.debug(`diaspora: ${errorText(err)}; using the current access token until it expires`);
+        return current.accessToken;
+      }
       if (err instanceof AuthError && err.kind === 'revoked') {
         // Nothing works with this sign-in any more: only a new sign-in helps, so a wait for the key stops too.
         this.generation++;

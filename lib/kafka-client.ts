@@ -130,6 +130,8 @@ const SAFE_LOG_FIELDS = ['broker', 'groupId', 'topic', 'error', 'retryCount', 'r
 const EXPECTED_WARNINGS = [
   // Retries are bounded on purpose: a send must fail visibly instead of retrying forever.
   /Limiting retries for the idempotent producer/,
+  // Our own closing of a connection (SocketTracker.close), e.g. after every readiness probe.
+  /connection closed by the Diaspora connection manager/,
 ];
 
 function kafkajsLogCreator(logger: KafkaLogger | undefined, observe: ((entry: ObservedLog) => void) | undefined) {

@@ -232,7 +232,14 @@ export class ManagedConsumer implements ConsumerHandle {
     const isCurrent = (): boolean => this.current?.generation === generation && !this.stopped;
 
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      if (isCurrent()) this.assigned = { ...event.payload.memberAssignment };
+      if (!isCurrent()) return;
+      this.assigned = { ...event.payload.memberAssignment };
+      if (this.isPaused) {
+        // Before the first fetch, so a paused consumer stays paused across restarts; it will not
+        // fetch, so it counts as connected now.
+        this.applyPause();
+        this.setState('connected');
+      }
     });
     // Connected once the first fetch returned: offsets are resolved, so "latest" is fixed from here.
     consumer.on(consumer.events.FETCH, () => {

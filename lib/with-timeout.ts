@@ -17,19 +17,3 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<{
   }
 }
 
-/** A sleep that can be cut short, so stopping never waits for a backoff to run out. */
-export function delay(ms: number): { promise: Promise<void>; cancel(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let finish: () => void = () => undefined;
-  const promise = new Promise<void>((resolve) => {
-    finish = resolve;
-    timer = setTimeout(resolve, ms);
-  });
-  return {
-    promise,
-    cancel() {
-      clearTimeout(timer);
-      finish();
-    },
-  };
-}

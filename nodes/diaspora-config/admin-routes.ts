@@ -1,21 +1,43 @@
 /**
  * Admin HTTP routes the editor uses: sign-in, sign-out, new key, state, topics, and the local
- * fabric preset. Every route is behind RED.auth.needsPermission.
+ * fabric preset. Every route is behind Node-RED's authentication and a diaspora-config.read or
+ * .write permission (401 without a valid token, 403 without the permission).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { AuthError } from '../../lib/globus-auth';
 import { DiasporaServiceError } from '../../lib/diaspora-service';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
 const WRITE = 'diaspora-config.write';
 
+/** What Node-RED's authentication (passport) leaves on the request when adminAuth is on. */
+type AuthenticatedRequest = Request & { user?: unknown; authInfo?: { scope?: unknown } };
+
 export function registerAdminRoutes(RED: NodeAPI): void {
   const admin = RED.httpAdmin;
-  const guard = (permission: string) => RED.auth.needsPermission(permission);
+  const signedIn = RED.auth.needsPermission('');
+  /**
+   * Node-RED authenticates (401 without a valid token when adminAuth is on); a signed-in user
+   * without the permission gets 403 with what is missing.
+   */
+  const guard =
+    (permission: string) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      signedIn(req, res, () => {
+        const { user, authInfo } = req as AuthenticatedRequest;
+        // No user: adminAuth is off, and Node-RED let the request through.
+        if (user === undefined || hasPermission(authInfo?.scope, permission)) {
+          next();
+          return;
+        }
+        res.status(403).json({ error: `this needs the "${permission}" permission in Node-RED's adminAuth settings` });
+      });
+    };
 
   admin.get('/diaspora/fabric-preset', guard(READ), (_req: Request, res: Response) => {
     const preset = readFabricPreset();

@@ -76,7 +76,15 @@ export = function register(RED: NodeAPI): void {
     Object.defineProperty(node, 'api', { value: settings.api, enumerable: false });
 
     node.statusFor = (state: SessionState): NodeStatus => statusForState(state, t);
-    node.kafkaTopic = (topic: string): string => kafkaTopicName(settings.api, session.subject ?? '', topic);
+    // Asked for every published event: the last answer is kept (it depends on the subject too).
+    let lastTopic: { topic: string; subject: string; kafka: string } | undefined;
+    node.kafkaTopic = (topic: string): string => {
+      const subject = session.subject ?? '';
+      if (lastTopic?.topic === topic && lastTopic.subject === subject) return lastTopic.kafka;
+      const kafka = kafkaTopicName(settings.api, subject, topic);
+      lastTopic = { topic, subject, kafka };
+      return kafka;
+    };
     node.register = (user: Node): void => {
       users.set(user.id, user);
       user.status(node.statusFor(session.state));

@@ -300,7 +300,9 @@ export class ConsumerController {
   private refreshStatus(): void {
     if (this.closed) return;
     const failed = this.phase === 'failed' || this.phase === 'restarting';
-    if (this.config.session.state.state !== 'ready' && !failed) {
+    const session = this.config.session.state.state;
+    // The session's own error (broker unreachable, key rejected) explains a consumer failure best.
+    if (session !== 'ready' && (!failed || session === 'error')) {
       this.host.show(undefined);
       return;
     }

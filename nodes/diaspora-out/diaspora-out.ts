@@ -3,7 +3,7 @@
  * producer (the SDK's KafkaProducer.send(...).get()). Ack mode sends the msg on with where it was
  * written; fire mode has no output. Every failure ends in done(err), so Catch nodes see it.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { OUT_MESSAGES } from './messages';
@@ -50,6 +50,15 @@ export = function register(RED: NodeAPI): void {
     const config: DiasporaConfigNode = configured;
     config.register(node);
 
+    /** The queue length, and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */
+    const queuedStatus = (length: number): NodeStatus => {
+      const queued = t('status.queued', { count: length });
+      const session = config.statusFor(config.session.state);
+      return config.session.state.state === 'error'
+        ? { fill: 'red', shape: 'ring', text: `${String(session.text)} · ${queued}` }
+        : { fill: 'yellow', shape: 'ring', text: queued };
+    };
+
     const publisher = new Publisher({
       session: config.session,
       kafkaTopic: (topic) => config.kafkaTopic(topic),
@@ -57,7 +66,7 @@ export = function register(RED: NodeAPI): void {
       settings,
       t,
       onQueue: (length) => {
-        node.status(length > 0 ? { fill: 'yellow', shape: 'ring', text: t('status.queued', { count: length }) } : config.statusFor(config.session.state));
+        node.status(length > 0 ? queuedStatus(length) : config.statusFor(config.session.state));
       },
     });
 

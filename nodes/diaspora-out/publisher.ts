@@ -41,7 +41,13 @@ export class NotReadyError extends Error {
 interface Queued {
   event: OutgoingEvent;
   settle: Settle;
+  /** Arrival order, so events sent back to the queue after a failed send keep their place. */
+  order: number;
 }
+
+/** After a send failed because the broker could not be reached, queued events are tried again this soon (doubling). */
+const RESEND_FIRST_MS = 1_000;
+const RESEND_MAX_MS = 10_000;
 
 export class Publisher {
   private readonly queue: Queued[] = [];
@@ -50,6 +56,9 @@ export class Publisher {
   private handle: ProducerHandle | undefined;
   private owner: ConnectionManager | undefined;
   private closed = false;
+  private arrivals = 0;
+  private resendTimer: NodeJS.Timeout | undefined;
+  private resendDelayMs = 0;
 
   constructor(private readonly deps: PublisherDeps) {
     deps.session.on('state', this.onState);
@@ -69,9 +78,11 @@ export class Publisher {
       settle(new NotReadyError(this.deps.t('errors.closed-before-ready')));
       return;
     }
+    const order = this.arrivals++;
     const state = this.deps.session.state;
-    if (state.state === 'ready') {
-      this.dispatch(event, settle);
+    // Behind events waiting for a resend, a new one waits too: the order of a node's events is kept.
+    if (state.state === 'ready' && this.queue.length === 0) {
+      this.dispatch(event, settle, order);
       return;
     }
     if (this.deps.settings.whenNotReady === 'fail' || isHopeless(state)) {
@@ -82,7 +93,7 @@ export class Publisher {
       settle(new NotReadyError(this.deps.t('errors.queue-full', { size: this.deps.settings.queueSize, state: this.describe(state) })));
       return;
     }
-    this.queue.push({ event, settle });
+    this.queue.push({ event, settle, order });
     this.deps.onQueue(this.queue.length);
   }
 
@@ -94,6 +105,7 @@ export class Publisher {
     if (this.closed) return;
     this.closed = true;
     this.deps.session.off('state', this.onState);
+    this.stopResend();
     const deadline = Date.now() + timeoutMs;
     this.failQueue(new NotReadyError(this.deps.t('errors.closed-before-ready')));
     if (this.inFlight.size > 0) {
@@ -137,10 +149,35 @@ export class Publisher {
   }
 
   private flush(): void {
+    this.stopResend();
     if (this.queue.length === 0) return;
     const waiting = this.queue.splice(0);
-    for (const { event, settle } of waiting) this.dispatch(event, settle);
+    for (const { event, settle, order } of waiting) this.dispatch(event, settle, order);
     this.deps.onQueue(0);
+  }
+
+  /**
+   * Queue mode: an event whose send failed because the broker could not be reached or refused the
+   * key goes back to the queue, in arrival order, instead of failing: it is sent when the session
+   * is ready again (or, if the session has not noticed the outage, after a backoff).
+   */
+  private requeue(entry: Queued): void {
+    let at = this.queue.length;
+    while (at > 0 && this.queue[at - 1].order > entry.order) at -= 1;
+    this.queue.splice(at, 0, entry);
+    this.deps.onQueue(this.queue.length);
+    if (this.deps.session.state.state === 'ready' && !this.resendTimer) {
+      this.resendDelayMs = Math.min(RESEND_MAX_MS, Math.max(RESEND_FIRST_MS, this.resendDelayMs * 2));
+      this.resendTimer = setTimeout(() => {
+        this.resendTimer = undefined;
+        if (!this.closed && this.deps.session.state.state === 'ready') this.flush();
+      }, this.resendDelayMs);
+    }
+  }
+
+  private stopResend(): void {
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = undefined;
   }
 
   private failQueue(err: Error): void {
@@ -150,7 +187,7 @@ export class Publisher {
     this.deps.onQueue(0);
   }
 
-  private dispatch(event: OutgoingEvent, settle: Settle): void {
+  private dispatch(event: OutgoingEvent, settle: Settle, order: number): void {
     let topic: string;
     let handle: ProducerHandle;
     try {
@@ -175,10 +212,25 @@ export class Publisher {
         { acks: this.deps.settings.acks, compression: this.deps.settings.compression },
       )
       .then(
-        (meta) => this.finish(settle, null, meta),
-        (err: unknown) => this.finish(settle, this.actionable(err)),
+        (meta) => {
+          this.resendDelayMs = 0;
+          this.finish(settle, null, meta);
+        },
+        (err: unknown) => {
+          if (this.worthResending(err) && this.inFlight.delete(settle)) {
+            this.requeue({ event, settle, order });
+            return;
+          }
+          this.finish(settle, this.actionable(err));
+        },
       );
     this.inFlight.set(settle, sent);
+  }
+
+  /** Failures that end with the broker back or a new key, in queue mode. Others are the message's own. */
+  private worthResending(err: unknown): boolean {
+    if (this.closed || this.deps.settings.whenNotReady !== 'queue' || !isKafkaClientError(err)) return false;
+    return err.transient || err.kind === 'auth-failed';
   }
 
   /** Settles once: a close that gave up on this send has already failed it. */
@@ -218,12 +270,13 @@ export class Publisher {
 }
 
 /**
- * States that need the user (sign in, create a key, fix the configuration): queueing would only
- * hold messages indefinitely. An unreachable broker is retried by the session, so it is worth waiting for.
+ * States that need the user to sign in or fix the configuration, or a key wait that timed out:
+ * queueing would only hold messages indefinitely. An unreachable broker is retried by the session,
+ * and a rejected key ends with the user's "new key", so both are worth waiting for (bounded queue).
  */
 function isHopeless(state: SessionState): boolean {
   if (state.state === 'signin-required') return true;
-  return state.state === 'error' && state.reason !== 'broker-unreachable';
+  return state.state === 'error' && state.reason !== 'broker-unreachable' && state.reason !== 'key-rejected';
 }
 
 function asError(err: unknown): Error {

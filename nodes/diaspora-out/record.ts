@@ -22,6 +22,12 @@ export function buildEvent(msg: NodeMessage, settings: OutSettings): OutgoingEve
   const topic = settings.topic || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
   if (!topic) throw new PayloadError('no topic: set the topic on the node or in msg.topic');
   const key = encodeKey(settings.key !== '' ? settings.key : msg.key);
+  const action = (msg as { action?: unknown }).action;
+  if (msg.payload === undefined && typeof action === 'string' && action.trim() !== '') {
+    throw new PayloadError(
+      `msg.action "${action.trim().slice(0, 40)}" is a control message for diaspora-in (or diaspora-topic); diaspora-out publishes msg.payload, which is undefined here`,
+    );
+  }
   const value = encodePayload(msg.payload);
   const headers = encodeHeaders(msg.headers);
   const partition = readPartition(msg.partition);

@@ -1,0 +1,143 @@
+/**
+ * Fault 6: Node-RED (a real process with a user directory) is stopped (SIGTERM, as a service
+ * manager does) and started again while events keep arriving; diaspora-in has a groupId. After the
+ * restart the consumer must resume at the committed offset: no gap; duplicates only from the last
+ * uncommitted batch, counted. Events are written by a core `file` node, one JSON line each.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GlobusAuth, diasporaToken } from '../../lib/globus-auth';
+import { createDiasporaService } from '../../lib/diaspora-service';
+import { eventually, sleep } from '../fixtures/node-red';
+import { faultFabric, type FaultFabric } from './support/fault-fabric';
+import { faultTopic } from './support/flows';
+import { api, startNodeRed, type NodeRedProcess } from './support/node-red-runner';
+import { countSequences, recordResult } from './support/results';
+
+const RATE_PER_S = 200;
+const SEND_MS = 12_000;
+const STOP_AT_MS = 4_000;
+const DOWN_MS = 2_000;
+
+describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a groupId)', function () {
+  this.timeout(150_000);
+  let fabric: FaultFabric;
+  let userDir: string;
+  let nodeRed: NodeRedProcess | undefined;
+
+  before(async function () {
+    this.timeout(180_000);
+    fabric = await faultFabric();
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h10-restart-'));
+  });
+
+  after(async function () {
+    await nodeRed?.stop();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  /** Registers a v3 topic for the client's identity, as its own diaspora-topic node would; returns the Kafka name. */
+  async function registerFor(clientIndex: number, topic: string): Promise<string> {
+    const client = fabric.description.clients[clientIndex];
+    const auth = new GlobusAuth({ authUrl: fabric.description.authUrl, clientId: client.clientId, clientSecret: client.clientSecret });
+    const bundle = await auth.clientCredentials();
+    const service = createDiasporaService({ api: 'v3', serviceUrl: fabric.description.serviceUrl, subject: client.sub, accessToken: async () => diasporaToken(bundle).accessToken });
+    await service.createKey();
+    const answer = await service.registerTopic(topic);
+    assert.ok(['success', 'no-op'].includes(answer.status), answer.message);
+    return service.kafkaTopic(topic);
+  }
+
+  function readLines(file: string): number[] {
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => (JSON.parse(line) as { seq: number }).seq);
+  }
+
+  it('resumes at the committed offset: no gap, duplicates counted', async function () {
+    const topic = faultTopic('restart');
+    const kafkaTopic = await registerFor(0, topic);
+    const client = fabric.description.clients[0];
+    const outFile = path.join(userDir, 'events.jsonl');
+    const groupId = `h10-restart-${topic}`;
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'h10 restart' },
+      {
+        id: 'cfg', type: 'diaspora-config', name: 'h10 restart', api: 'v3', serviceUrl: fabric.description.serviceUrl, authUrl: fabric.description.authUrl,
+        clientId: client.clientId, authMode: 'client', brokers: fabric.description.brokers.join(','), kafkaAuth: 'scram-sha-512', tls: false, readyTimeout: 60,
+        credentials: { clientSecret: client.clientSecret },
+      },
+      { id: 'sub', type: 'diaspora-in', z: 'tab', fabric: 'cfg', topics: topic, start: 'earliest', groupId, format: 'auto', commit: 'auto', wires: [['write']] },
+      { id: 'write', type: 'file', z: 'tab', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] },
+    ];
+
+    nodeRed = await startNodeRed({ userDir, credentialSecret: 'h10-restart-credential-secret', logLevel: 'warn' });
+    const deployed = await api(nodeRed, 'POST', '/flows', { body: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
+    assert.equal(deployed.status, 204, deployed.text);
+
+    const producer = fabric.adminKafka('h10-restart-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    let sent = 0;
+    try {
+      // The consumer starts from the earliest event, so sending may begin before it has joined.
+      const started = Date.now();
+      let stoppedAt = 0;
+      let linesBeforeStop = 0;
+      let resumedAt = 0;
+      const restart = (async () => {
+        await sleep(STOP_AT_MS);
+        await eventually('events to arrive before the stop', () => (readLines(outFile).length > 0 ? true : undefined), 30_000);
+        await nodeRed?.stop('SIGTERM');
+        stoppedAt = Date.now();
+        linesBeforeStop = readLines(outFile).length;
+        await sleep(DOWN_MS);
+        nodeRed = await startNodeRed({ userDir, credentialSecret: 'h10-restart-credential-secret', logLevel: 'warn' });
+        await eventually('the restarted runtime to write events', () => (readLines(outFile).length > linesBeforeStop ? true : undefined), 60_000, 50);
+        resumedAt = Date.now();
+      })();
+      while (Date.now() - started < SEND_MS) {
+        const due = Math.floor(((Date.now() - started) * RATE_PER_S) / 1000);
+        const batch: Array<{ value: string }> = [];
+        for (; sent < due; sent++) batch.push({ value: JSON.stringify({ seq: sent }) });
+        if (batch.length > 0) await producer.send({ topic: kafkaTopic, acks: -1, messages: batch });
+        await sleep(20);
+      }
+      await restart;
+
+      const lines = await eventually(`all ${sent} events in ${outFile}`, () => {
+        const got = readLines(outFile);
+        return countSequences(sent, got).lost.length === 0 ? got : undefined;
+      }, 60_000, 200);
+      const count = countSequences(sent, lines);
+      const firstRun = new Set(lines.slice(0, linesBeforeStop));
+      const secondRun = lines.slice(linesBeforeStop);
+      const redelivered = secondRun.filter((seq) => firstRun.has(seq));
+      const resumedFrom = secondRun.length > 0 ? Math.min(...secondRun) : -1;
+
+      recordResult({
+        scenario: 'Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId',
+        sent,
+        received: count.received,
+        lost: count.lost.length,
+        duplicated: count.duplicated,
+        recoverMs: resumedAt - stoppedAt,
+        notes: `time to recover = SIGTERM → first event written by the restarted runtime (${DOWN_MS / 1000} s of it stopped); first run wrote ${linesBeforeStop} events, the second resumed at seq ${resumedFrom}; redelivered: ${redelivered.length}`,
+      });
+      assert.deepEqual(count.lost, [], 'no gap');
+      assert.equal(count.duplicated, redelivered.length, 'every duplicate is an event of the first run delivered again');
+      if (redelivered.length > 0) {
+        // Redelivery starts at the committed offset: the duplicates are the last events of the first run.
+        const lastOfFirstRun = lines.slice(0, linesBeforeStop).slice(-redelivered.length);
+        assert.deepEqual([...redelivered].sort((a, b) => a - b), [...lastOfFirstRun].sort((a, b) => a - b), 'duplicates come only from the end of the first run');
+      }
+      assert.equal(nodeRed.output().match(/\[error\]|unhandled|uncaught/gi), null, `the runtime printed errors:\n${nodeRed.output()}`);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+});
