@@ -12,6 +12,9 @@ import { killKafkaBroker } from '../../fabric/kafka-broker';
 import { processExited } from '../../fabric/processes';
 import { loadFabric } from '../fixtures/fabric';
 
+/** Clear of the suite's fabric (base), the fault suite's (base + 100) and the benchmark's. */
+const SCRATCH_PORT_BASE = Number(process.env.DIASPORA_FABRIC_PORT_BASE ?? 19090) + 200;
+
 const execFileAsync = promisify(execFile);
 const cli = path.join(repoRoot, 'scripts', 'fabric.js');
 
@@ -98,7 +101,7 @@ describe('fabric CLI', function () {
     assert.match(unknown.stderr, /Unknown command "launch"[\s\S]*usage: npm run fabric -- start\|stop\|status/);
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-bad-'));
     try {
-      const bad = await runCli(['start'], { DIASPORA_FABRIC_DIR: scratch, DIASPORA_FABRIC_PORT_BASE: '19190', DIASPORA_KEY_DELAY_MS: 'soon' });
+      const bad = await runCli(['start'], { DIASPORA_FABRIC_DIR: scratch, DIASPORA_FABRIC_PORT_BASE: String(SCRATCH_PORT_BASE), DIASPORA_KEY_DELAY_MS: 'soon' });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /DIASPORA_KEY_DELAY_MS must be a whole number of milliseconds/);
     } finally {
@@ -106,9 +109,9 @@ describe('fabric CLI', function () {
     }
   });
 
-  describe('a scratch fabric (own folder, port base 19190, TLS)', function () {
+  describe('a scratch fabric (own folder, port base = suite base + 200, TLS)', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-cli-'));
-    const env = { DIASPORA_FABRIC_DIR: dir, DIASPORA_FABRIC_PORT_BASE: '19190', DIASPORA_FABRIC_TLS: '1' };
+    const env = { DIASPORA_FABRIC_DIR: dir, DIASPORA_FABRIC_PORT_BASE: String(SCRATCH_PORT_BASE), DIASPORA_FABRIC_TLS: '1' };
 
     after(async function () {
       await stopFabric({ dir });
@@ -122,7 +125,7 @@ describe('fabric CLI', function () {
       assert.equal(file, path.join(dir, 'fabric.json'));
       const fabric = JSON.parse(fs.readFileSync(file, 'utf8')) as FabricDescription;
       assert.deepEqual(fabric.brokers, ['127.0.0.1:19192']);
-      assert.equal(fabric.serviceUrl, 'http://127.0.0.1:19190');
+      assert.equal(fabric.serviceUrl, `http://127.0.0.1:${SCRATCH_PORT_BASE}`);
       assert.equal(fabric.authUrl, 'http://127.0.0.1:19191');
       assert.equal((fs.statSync(file).mode & 0o777).toString(8), '600');
       await canProduceOverTls(fabric);
