@@ -27,7 +27,11 @@ export interface RetrySettings {
 export interface ProducerTuning {
   /** Idempotent producer for acks = -1 (default true). acks 1 and 0 use a second, plain producer. */
   idempotent?: boolean;
-  /** How long a record may wait for others to join its batch, in ms (default 5). */
+  /**
+   * How long a record may wait for others to join its batch, in ms. Default 0: until the next turn
+   * of the event loop (records sent in the same turn share a batch; while a batch is in flight the
+   * next one fills up regardless).
+   */
   lingerMs?: number;
   /** Most records in one sendBatch (default 500). */
   maxBatchRecords?: number;

@@ -24,7 +24,7 @@ import { withTimeout } from './with-timeout';
 
 const DEFAULTS = {
   idempotent: true,
-  lingerMs: 5,
+  lingerMs: 0,
   maxBatchRecords: 500,
   maxBatchBytes: 256 * 1024,
   ackTimeoutMs: 30000,
@@ -59,6 +59,8 @@ interface Lane {
   waitingBytes: number;
   busy: boolean;
   timer?: NodeJS.Timeout;
+  /** The flush planned for the next turn of the event loop (lingerMs 0). */
+  immediate?: NodeJS.Immediate;
 }
 
 interface Placement {
@@ -93,6 +95,10 @@ export class SharedProducer {
   private readonly sending = new Set<Promise<unknown>>();
   private barrier: Promise<void> = Promise.resolve();
   private readonly placements = new WeakMap<Message, Placement>();
+  private tuned: typeof DEFAULTS = DEFAULTS;
+  private tunedFor: ConnectionSettings | undefined;
+  /** The last topic name that passed checkTopicName. */
+  private checkedTopic: string | undefined;
   private closed = false;
   /** Set when the broker refused InitProducerId; cleared when new settings (a new key) arrive. */
   private idempotenceRefused = false;
@@ -196,15 +202,23 @@ export class SharedProducer {
       const tuning = this.tuning();
       if (lane.waiting.length >= tuning.maxBatchRecords || lane.waitingBytes >= tuning.maxBatchBytes) {
         this.flushLane(lane);
-      } else if (!lane.timer && !lane.busy) {
+      } else if (!lane.timer && !lane.immediate && !lane.busy) {
         const target = lane;
-        lane.timer = setTimeout(() => this.flushLane(target), tuning.lingerMs);
+        // lingerMs 0: at the next turn of the event loop, so events that arrive together (a burst,
+        // or Node-RED delivering several messages in one turn) still share a batch, without waiting.
+        // While a batch is in flight, the next one fills up anyway (flushLane after each send).
+        if (tuning.lingerMs > 0) lane.timer = setTimeout(() => this.flushLane(target), tuning.lingerMs);
+        else lane.immediate = setImmediate(() => this.flushLane(target));
       }
     });
   }
 
   private toMessage(record: OutRecord): Message {
-    checkTopicName(record.topic);
+    // Events of a node mostly share one topic: check a name once, not per event.
+    if (record.topic !== this.checkedTopic) {
+      checkTopicName(record.topic);
+      this.checkedTopic = record.topic;
+    }
     if (record.value !== null && !Buffer.isBuffer(record.value)) {
       throw new KafkaClientError('other', 'the record value must be a Buffer or null: encode the payload with encodePayload', {
         topic: record.topic,
@@ -237,15 +251,18 @@ export class SharedProducer {
     };
   }
 
+  /** Read for every event, so merged once per settings object (new settings always come as a new object). */
   private tuning(): typeof DEFAULTS {
-    return { ...DEFAULTS, ...this.deps.settings().producer };
+    const settings = this.deps.settings();
+    if (settings !== this.tunedFor) {
+      this.tuned = { ...DEFAULTS, ...settings.producer };
+      this.tunedFor = settings;
+    }
+    return this.tuned;
   }
 
   private flushLane(lane: Lane): void {
-    if (lane.timer) {
-      clearTimeout(lane.timer);
-      lane.timer = undefined;
-    }
+    clearLaneTimers(lane);
     if (lane.busy || lane.waiting.length === 0) return;
     const { maxBatchRecords, maxBatchBytes } = this.tuning();
     let count = 0;
@@ -366,11 +383,14 @@ export class SharedProducer {
         continue;
       }
       const appendTime = meta.logAppendTime !== undefined && meta.logAppendTime !== '-1' ? Number(meta.logAppendTime) : undefined;
+      // Offsets fit a double for 285 years at a million events per second; BigInt only beyond that.
+      const first = Number(base);
+      const exact = Number.isSafeInteger(first + list.length);
       list.forEach((p, i) =>
         p.resolve({
           topic: lane.topic,
           partition,
-          offset: (BigInt(base) + BigInt(i)).toString(),
+          offset: exact ? String(first + i) : (BigInt(base) + BigInt(i)).toString(),
           timestamp: appendTime ?? Number(p.message.timestamp),
         }),
       );
@@ -490,8 +510,7 @@ export class SharedProducer {
 
   private rejectWaiting(error: KafkaClientError): void {
     for (const lane of this.lanes.values()) {
-      if (lane.timer) clearTimeout(lane.timer);
-      lane.timer = undefined;
+      clearLaneTimers(lane);
       const waiting = lane.waiting.splice(0);
       lane.waitingBytes = 0;
       for (const p of waiting) p.reject(error);
@@ -504,6 +523,13 @@ export class SharedProducer {
     this.status = status;
     this.deps.onStatus(status);
   }
+}
+
+function clearLaneTimers(lane: Lane): void {
+  if (lane.timer) clearTimeout(lane.timer);
+  if (lane.immediate) clearImmediate(lane.immediate);
+  lane.timer = undefined;
+  lane.immediate = undefined;
 }
 
 function laneKey(lane: Lane): string {
@@ -524,7 +550,8 @@ function estimateBytes(message: Message): number {
   let bytes = RECORD_OVERHEAD_BYTES;
   if (Buffer.isBuffer(message.value)) bytes += message.value.length;
   if (Buffer.isBuffer(message.key)) bytes += message.key.length;
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  if (!message.headers) return bytes;
+  for (const [name, value] of Object.entries(message.headers)) {
     bytes += Buffer.byteLength(name) + 8;
     const values = Array.isArray(value) ? value : [value];
     for (const v of values) if (v !== undefined) bytes += typeof v === 'string' ? Buffer.byteLength(v) : v.length;

@@ -11,6 +11,7 @@ import {
   fabricAdmin,
   kafkaTestEnv,
   MemoryLogger,
+  removeAll,
   sleep,
   uniqueName,
   userSettings,
@@ -103,9 +104,7 @@ describe('lib/connection-manager with the real broker', function () {
   });
 
   after(async () => {
-    for (const topic of topics) await admin.deleteTopic(topic);
-    for (const user of users) await admin.deleteScramUser(user);
-    await admin?.close();
+    await removeAll(admin, topics, users);
   });
 
   describe('probe', () => {
@@ -270,9 +269,16 @@ describe('lib/connection-manager with the real broker', function () {
       await produce(manager, topic, ['during-1', 'during-2']);
       await sleep(2000);
       assert.deepEqual(values(c.got), ['before'], 'nothing delivered while paused');
+      // A restart (here: a new subscription) keeps the consumer paused.
+      const other = await newTopic('pause-other');
+      await produce(manager, other, ['other-1']);
+      await c.handle.subscribe(other);
+      await waitFor('the restarted consumer', () => c.handle.state === 'connected');
+      await sleep(1500);
+      assert.deepEqual(values(c.got), ['before'], 'still nothing after the restart');
       c.handle.resume();
-      await waitFor('the events held during the pause', () => c.got.length === 3);
-      assert.deepEqual(values(c.got), ['before', 'during-1', 'during-2']);
+      await waitFor('the events held during the pause', () => c.got.length === 4);
+      assert.deepEqual(values(c.got).sort(), ['before', 'during-1', 'during-2', 'other-1']);
     });
 
     it('subscribes and unsubscribes by restarting with the new topic set', async () => {

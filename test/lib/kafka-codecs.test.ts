@@ -4,7 +4,7 @@ import * as sinon from 'sinon';
 import type { FabricKafkaAdmin } from '../../fabric/kafka-admin-api';
 import { ConnectionManager } from '../../lib/connection-manager';
 import { lz4Codec, snappyCodec, type CompressionName } from '../../lib/kafka-codecs';
-import { adminSettings, consumeFromStart, fabricAdmin, kafkaTestEnv, uniqueName } from './kafka-test-env';
+import { adminSettings, consumeFromStart, fabricAdmin, kafkaTestEnv, removeAll, uniqueName } from './kafka-test-env';
 
 const env = kafkaTestEnv();
 
@@ -56,8 +56,7 @@ describe('lib/kafka-codecs with the real broker', function () {
 
   after(async () => {
     await manager?.close();
-    for (const topic of topics) await admin.deleteTopic(topic);
-    await admin?.close();
+    await removeAll(admin, topics, []);
   });
 
   afterEach(() => sinon.restore());

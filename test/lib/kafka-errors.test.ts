@@ -14,7 +14,7 @@ import { ConnectionManager } from '../../lib/connection-manager';
 import type { ConnectionSettings } from '../../lib/connection-types';
 import { createKafkaClient, SocketRegistry, SocketTracker } from '../../lib/kafka-client';
 import { checkTopicName, classifyKafkaError, KafkaClientError, kafkaErrorType, type KafkaErrorKind } from '../../lib/kafka-errors';
-import { adminSettings, fabricAdmin, kafkaTestEnv, uniqueName, userSettings } from './kafka-test-env';
+import { adminSettings, fabricAdmin, kafkaTestEnv, removeAll, uniqueName, userSettings } from './kafka-test-env';
 
 const env = kafkaTestEnv();
 const quick = { retry: { retries: 1, initialRetryTime: 100 } };
@@ -70,9 +70,7 @@ describe('lib/kafka-errors', function () {
   });
 
   after(async () => {
-    for (const topic of topics) await admin.deleteTopic(topic);
-    for (const user of users) await admin.deleteScramUser(user);
-    await admin?.close();
+    await removeAll(admin, topics, users);
   });
 
   async function newTopic(label: string, partitions = 1): Promise<string> {

@@ -103,3 +103,13 @@ export async function consumeFromStart(
   }
   return got;
 }
+
+/** Deletes what a test file created, each removal on its own so one failure does not leave the rest. */
+export async function removeAll(admin: FabricKafkaAdmin | undefined, topics: string[], users: string[]): Promise<void> {
+  if (!admin) return;
+  const problems: string[] = [];
+  for (const topic of topics) await admin.deleteTopic(topic).catch((e: Error) => problems.push(`topic ${topic}: ${e.message}`));
+  for (const user of users) await admin.deleteScramUser(user).catch((e: Error) => problems.push(`user ${user}: ${e.message}`));
+  await admin.close();
+  if (problems.length > 0) throw new Error(`cleanup failed for ${problems.join('; ')}`);
+}
