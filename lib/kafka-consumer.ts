@@ -287,6 +287,7 @@ export class ManagedConsumer implements ConsumerHandle {
     try {
       await this.onMessage(consumed);
     } catch (err) {
+      if (this.stopped) throw new KafkaClientError('closed', 'the consumer stopped before the event was processed');
       // The message counts as processed: redelivering it would loop on the same failure forever.
       const error =
         err instanceof KafkaClientError
@@ -300,6 +301,8 @@ export class ManagedConsumer implements ConsumerHandle {
       clearInterval(keepAlive);
       this.keepAlives.delete(keepAlive);
     }
+    // Stopped while the flow had the event: not committed, so the group's next consumer gets it again.
+    if (this.stopped) throw new KafkaClientError('closed', 'the consumer stopped before the flow finished with the event');
   }
 
   private async fail(err: unknown, generation: number): Promise<void> {

@@ -20,7 +20,10 @@ const STOP_TIMEOUT_MS = 10_000;
 /** What the controller needs from its Node-RED node. */
 export interface ControllerHost {
   readonly nodeId: string;
-  send(msg: ConsumedNodeMessage): void;
+  /** Sends the message on; resolves once the wired nodes have finished with it (bounded). */
+  send(msg: ConsumedNodeMessage): Promise<void>;
+  /** Stops waiting for the wired nodes (the consumer is stopping and will not commit those events). */
+  releaseDeliveries(): void;
   /** Reports to the log and to Catch nodes (node.error with a msg). */
   report(err: Error, msg: object): void;
   /** The node's own status on top of the session's; undefined = show the session's status. */
@@ -188,9 +191,9 @@ export class ConsumerController {
       this.host.report(new Error(this.host.t('errors.not-json', { topic: msg.topic, offset: record.offset })), msg);
       return;
     }
-    this.host.send(msg);
-    // Node-RED delivers asynchronously: let the next node receive it before the next record comes.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // The offset is committed only after this resolves, so an event the flow had not finished when
+    // Node-RED stopped is delivered again on the next start instead of being lost.
+    await this.host.send(msg);
   }
 
   private async subscribe(topic: string): Promise<void> {
@@ -329,7 +332,10 @@ export class ConsumerController {
 
   private async stopHandle(handle: ConsumerHandle): Promise<void> {
     try {
-      const outcome = await withTimeout(handle.stop(), STOP_TIMEOUT_MS);
+      const stopping = handle.stop();
+      // The consumer is marked stopped synchronously, so the events still in the flow are not committed.
+      this.host.releaseDeliveries();
+      const outcome = await withTimeout(stopping, STOP_TIMEOUT_MS);
       if (!outcome.done) this.host.warn(`the consumer did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
     } catch (err) {
       this.host.warn(`stopping the consumer: ${asError(err).message}`);

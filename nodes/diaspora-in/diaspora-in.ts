@@ -8,6 +8,7 @@ import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode } from '../shared/config-node';
 import { readControl } from './control';
 import { ConsumerController } from './consumer-controller';
+import { DownstreamCompletion } from './downstream';
 import { IN_MESSAGES } from './messages';
 import { readInSettings, type DiasporaInDefFields, type InSettings } from './settings';
 
@@ -49,9 +50,12 @@ export = function register(RED: NodeAPI): void {
     const config = configured;
     config.register(node);
 
+    const wired = ((def as NodeDef & { wires?: unknown[][] }).wires?.[0] ?? []).filter((id): id is string => typeof id === 'string');
+    const downstream = new DownstreamCompletion(RED, node.id, wired, (message) => node.warn(message));
     const controller = new ConsumerController(config, settings, {
       nodeId: node.id,
-      send: (msg) => node.send(msg),
+      send: (msg) => downstream.send(msg as NodeMessage, (m) => node.send(m)),
+      releaseDeliveries: () => downstream.release(),
       report: (err, msg) => node.error(err, msg as NodeMessage),
       show: (status: NodeStatus | undefined) => node.status(status ?? config.statusFor(config.session.state)),
       warn: (message) => node.warn(message),
@@ -75,17 +79,15 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      controller.close().then(
-        () => {
-          config.deregister(node);
-          done();
-        },
-        (err: unknown) => {
-          node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
-          config.deregister(node);
-          done();
-        },
-      );
+      const finish = (): void => {
+        downstream.close();
+        config.deregister(node);
+        done();
+      };
+      controller.close().then(finish, (err: unknown) => {
+        node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
+        finish();
+      });
     });
   }
 

@@ -124,9 +124,9 @@ describe('fabric CLI', function () {
       const file = start.stdout.trim();
       assert.equal(file, path.join(dir, 'fabric.json'));
       const fabric = JSON.parse(fs.readFileSync(file, 'utf8')) as FabricDescription;
-      assert.deepEqual(fabric.brokers, ['127.0.0.1:19192']);
+      assert.deepEqual(fabric.brokers, [`127.0.0.1:${SCRATCH_PORT_BASE + 2}`]);
       assert.equal(fabric.serviceUrl, `http://127.0.0.1:${SCRATCH_PORT_BASE}`);
-      assert.equal(fabric.authUrl, 'http://127.0.0.1:19191');
+      assert.equal(fabric.authUrl, `http://127.0.0.1:${SCRATCH_PORT_BASE + 1}`);
       assert.equal((fs.statSync(file).mode & 0o777).toString(8), '600');
       await canProduceOverTls(fabric);
 
