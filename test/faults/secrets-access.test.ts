@@ -11,6 +11,7 @@
  *   switches certificate verification off.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,9 +26,11 @@ import { configOf, faultConfig, faultTopic, outNode, readTopic, registerTopic } 
 import { adminToken, api, startNodeRed, type AdminUser, type NodeRedProcess } from './support/node-red-runner';
 import { recordResult } from './support/results';
 
-const ADMIN: AdminUser = { username: 'h10-admin', password: 'h10-admin-password-1', permissions: '*' };
-const VIEWER: AdminUser = { username: 'h10-viewer', password: 'h10-viewer-password-1', permissions: 'read' };
-const FLOWS_ONLY: AdminUser = { username: 'h10-flows', password: 'h10-flows-password-1', permissions: ['flows.read'] };
+/** adminAuth users of the throwaway Node-RED this test starts: fresh passwords every run. */
+const oneTimePassword = (): string => randomBytes(12).toString('hex');
+const ADMIN: AdminUser = { username: 'h10-admin', password: oneTimePassword(), permissions: '*' };
+const VIEWER: AdminUser = { username: 'h10-viewer', password: oneTimePassword(), permissions: 'read' };
+const FLOWS_ONLY: AdminUser = { username: 'h10-flows', password: oneTimePassword(), permissions: ['flows.read'] };
 const WRONG_SECRET = 'h10-wrong-client-secret-0123456789abcdef';
 
 interface Route {
