@@ -119,6 +119,8 @@ describe('fabric CLI', function () {
     });
 
     it('starts, survives a broker crash and restart, and stops leaving no process behind', async function () {
+      // A cold start with a fresh TLS keystore, a broker crash and a restart: well over the suite's 60 s on a loaded machine.
+      this.timeout(180_000);
       const start = await runCli(['start'], env);
       assert.equal(start.code, 0, start.stderr);
       const file = start.stdout.trim();
