@@ -55,13 +55,15 @@ export class CommitWindow {
   }
 
   /**
-   * Marks an event finished; true when that advanced the finished prefix. Ignored once the
-   * window is closed (a stop or rebalance has decided what is committed).
+   * Marks an event finished; returns by how many events that advanced the finished prefix (0:
+   * an earlier event is still unfinished). Ignored once the window is closed (a stop or
+   * rebalance has decided what is committed).
    */
-  finish(ticket: Ticket): boolean {
-    if (this.isClosed || ticket < this.head || ticket >= this.tail) return false;
+  finish(ticket: Ticket): number {
+    if (this.isClosed || ticket < this.head || ticket >= this.tail) return 0;
     this.done[ticket % this.capacity] = true;
-    if (ticket !== this.head) return false;
+    if (ticket !== this.head) return 0;
+    const from = this.head;
     while (this.head < this.tail && this.done[this.head % this.capacity]) {
       const slot = this.head % this.capacity;
       this.done[slot] = false;
@@ -69,7 +71,7 @@ export class CommitWindow {
       this.head++;
     }
     this.wake();
-    return true;
+    return this.head - from;
   }
 
   /** Resolves true once there is room (at once if there is), false after `timeoutMs` or when closed. */

@@ -20,7 +20,7 @@ import type {
 import { CommitWindow, DEFAULT_WINDOW, type Ticket } from './commit-window';
 import { createKafkaClient, retryOptions, SocketTracker, type SocketRegistry } from './kafka-client';
 import { checkTopicName, classifyKafkaError, hasErrorNamed, KafkaClientError, type KafkaErrorKind } from './kafka-errors';
-import { OffsetCommitter, type CommitSource } from './offset-committer';
+import { OffsetCommitter, type CommitPacing, type CommitSource } from './offset-committer';
 import { withTimeout } from './with-timeout';
 
 const FIRST_RESTART_DELAY_MS = 1000;
@@ -262,10 +262,13 @@ export class ManagedConsumer implements ConsumerHandle {
         await consumer.commitOffsets(offsets);
       },
       (err) => {
-        // Rebalances and restarts commit again from the finished prefix; only the unexpected is reported.
+        // Rebalances and restarts commit again from the finished prefix; a lost authorization also
+        // fails the fetches, and that crash is reported (with the restart). The rest is reported here.
         if (!isCurrent() || isGroupChange(err)) return;
-        this.report(classifyKafkaError(err, { topics: this.topicList, groupId: this.opts.groupId }), {});
+        const error = classifyKafkaError(err, { topics: this.topicList, groupId: this.opts.groupId });
+        if (error.kind !== 'topic-not-authorized' && error.kind !== 'group-not-authorized') this.report(error, {});
       },
+      commitPacing(this.windowSize),
     );
     const running: Running = { consumer, tracker, generation, committer, windows: new Map() };
     this.current = running;
@@ -320,7 +323,8 @@ export class ManagedConsumer implements ConsumerHandle {
     const flow = partitionWindow(running, batch.topic, batch.partition, this.windowSize);
     const { window } = flow;
     for (const message of batch.messages) {
-      if (window.closed || !isCurrent() || !isRunning() || isStale()) return;
+      // Paused: the rest of the batch is fetched again on resume, as kafkajs's eachMessage does.
+      if (this.isPaused || window.closed || !isCurrent() || !isRunning() || isStale()) return;
       if (window.full && !(await this.waitForSpace(window, heartbeat))) return;
       if (window.closed || !isCurrent()) return;
       const ticket = window.admit(message.offset);
@@ -346,7 +350,8 @@ export class ManagedConsumer implements ConsumerHandle {
 
   private dispatch(flow: PartitionWindow, ticket: Ticket, committer: OffsetCommitter, consumed: ConsumedMessage): void {
     const finished = (): void => {
-      if (flow.window.finish(ticket) && this.opts.autoCommit) committer.advanced(flow);
+      const advancedBy = flow.window.finish(ticket);
+      if (advancedBy > 0 && this.opts.autoCommit) committer.advanced(flow, advancedBy);
     };
     let outcome: Promise<void>;
     try {
@@ -459,6 +464,17 @@ function partitionWindow(running: Running, topic: string, partition: number, cap
   return flow;
 }
 
+/**
+ * Half a window of finished events (at least COMMIT_EVERY_MIN), or COMMIT_DELAY_MS after the first
+ * of them: a fast flow commits a few times per window, a slow one within a moment.
+ */
+const COMMIT_EVERY_MIN = 32;
+const COMMIT_DELAY_MS = 100;
+
+function commitPacing(window: number): CommitPacing {
+  return { everyEvents: Math.max(COMMIT_EVERY_MIN, Math.ceil(window / 2)), maxDelayMs: COMMIT_DELAY_MS };
+}
+
 /** The group moved on (rebalance, new coordinator): the next generation commits again. */
 const GROUP_CHANGES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'COORDINATOR_NOT_AVAILABLE']);
 
@@ -468,6 +484,7 @@ function isGroupChange(err: unknown): boolean {
 }
 
 function closeWindows(running: Running): void {
+  running.committer.cancel();
   for (const byPartition of running.windows.values()) for (const flow of byPartition.values()) flow.window.close();
 }
 

@@ -34,7 +34,7 @@ export async function isolationSection(ctx: BenchContext, nr: NodeRedSession): P
     { label: WITHOUT, available: true, measure: measure(core) },
     { label: WITH_IDLE, available: true, measure: measure([...core, ...consumer]) },
   ];
-  const values = await interleave(variants, Math.max(3, ctx.sizes.rounds), 'isolation');
+  const values = await interleave(variants, Math.max(5, ctx.sizes.rounds), 'isolation');
   await nr.deployChanged([]);
   return {
     id: 'isolation',
