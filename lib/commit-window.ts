@@ -21,9 +21,15 @@ export class CommitWindow {
   private lastFinished: string | undefined;
   private isClosed = false;
   private wakeUp: (() => void) | undefined;
+  /**
+   * A full window wakes its waiter once a quarter of it is free again, not at every finish: one
+   * wait per quarter window instead of a timer and a promise per event.
+   */
+  private readonly resumeAt: number;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`window must be a whole number of at least 1, not ${capacity}`);
+    this.resumeAt = capacity - Math.max(1, Math.floor(capacity / 4));
     this.offsets = new Array<string>(capacity);
     this.done = new Array<boolean>(capacity).fill(false);
   }
@@ -70,11 +76,14 @@ export class CommitWindow {
       this.lastFinished = this.offsets[slot];
       this.head++;
     }
-    this.wake();
+    if (this.tail - this.head <= this.resumeAt) this.wake();
     return this.head - from;
   }
 
-  /** Resolves true once there is room (at once if there is), false after `timeoutMs` or when closed. */
+  /**
+   * Resolves true at once if there is room; when full, once a quarter of the window is free again.
+   * False after `timeoutMs` or when closed.
+   */
   space(timeoutMs: number): Promise<boolean> {
     if (this.isClosed) return Promise.resolve(false);
     if (!this.full) return Promise.resolve(true);

@@ -51,6 +51,22 @@ describe('lib/commit-window', () => {
     assert.equal(await window.space(5_000), true, 'at once when there is room');
   });
 
+  it('a full window wakes its waiter once a quarter of it is free, not at every finish', async () => {
+    const window = new CommitWindow(8);
+    const tickets = admitAll(window, ['0', '1', '2', '3', '4', '5', '6', '7']);
+    let settled = false;
+    const waiting = window.space(5_000).then((ok) => {
+      settled = ok;
+      return ok;
+    });
+    window.finish(tickets[0]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'one free slot of eight');
+    window.finish(tickets[1]);
+    assert.equal(await waiting, true);
+    assert.equal(window.inFlight, 6);
+  });
+
   it('space() resolves false after its timeout while still full', async () => {
     const window = new CommitWindow(1);
     window.admit('0');
