@@ -7,9 +7,10 @@ import { findJava } from '../fabric/kafka-broker';
 import type { Sizes } from './context';
 import type { ProfileSummary } from './lib/cpuprofile';
 import { run } from './lib/proc';
-import { summarize } from './lib/stats';
+import { ratio, summarize } from './lib/stats';
 import { fmt, medianRatio, tableMarkdown, type Table, type Target } from './report';
 import type { Tools } from './setup/tools';
+import { WITH_IDLE } from './sections/isolation';
 
 export interface Machine {
   cpu: string;
@@ -98,6 +99,18 @@ export function evaluateTargets(results: BenchResults): Target[] {
   throughput('producer', 'Node-RED diaspora-out, ack mode', 'Node-RED producer (ack mode) vs raw kafkajs');
   throughput('producer', 'Node-RED diaspora-out, fire mode', 'Node-RED producer (fire mode) vs raw kafkajs');
   throughput('consumer', 'Node-RED diaspora-in', 'Node-RED consumer vs raw kafkajs');
+  const consumer = table(results, 'consumer');
+  if (consumer) {
+    const perSecond = (label: string): number[] => consumer.rows.find((r) => r.label === label)?.metrics.perSecond ?? [];
+    const r = ratio(perSecond('Node-RED diaspora-in'), perSecond('Node-RED diaspora-in, window 1')).ofMedians;
+    // Results from before the window have no "window 1" row.
+    if (!Number.isNaN(r)) targets.push({ name: 'consumer with the default window vs one event at a time', measured: `${fmt(r, 2)}×`, goal: '> 1×', met: r > 1 });
+  }
+  const isolation = table(results, 'isolation');
+  if (isolation) {
+    const r = medianRatio(isolation, WITH_IDLE);
+    targets.push({ name: 'core flow with an idle diaspora-in deployed vs without', measured: `${fmt(r, 3)}×`, goal: '≥ 0.98×', met: r >= 0.98 });
+  }
   const latency = table(results, 'latency');
   if (latency) {
     const r = medianRatio(latency, 'Node-RED @ 1000/s');

@@ -3,7 +3,7 @@
  * starts a fabric of its own (ports from 19800, BENCH_PORT_BASE, a temporary folder, key propagation delay 0), runs
  * every section against its real broker, and writes bench/results/<date>.json and
  * docs/benchmarks.md. BENCH_QUICK=1 runs small counts and 2 rounds; BENCH_ONLY=a,b runs some
- * sections (producer, consumer, latency, memory, redeploy, readiness, scaling, profile);
+ * sections (producer, consumer, isolation, latency, memory, redeploy, readiness, scaling, profile);
  * BENCH_SKIP=java,kcat,python leaves outside clients out. `--render <results.json>` only rewrites
  * docs/benchmarks.md from a results file.
  */
@@ -18,6 +18,7 @@ import { machineInfo, writeResults, type BenchResults } from './results';
 import { benchFabricDir, benchIdentity, registerTopic, startBenchFabric, stopBenchFabric, type BenchFabric } from './setup/fabric';
 import { ensureTools } from './setup/tools';
 import { consumerSection } from './sections/consumer';
+import { isolationSection } from './sections/isolation';
 import { latencySection } from './sections/latency';
 import { memorySection, redeploySection } from './sections/memory';
 import { NodeRedSession } from './sections/node-red-session';
@@ -27,7 +28,7 @@ import { readinessSection } from './sections/readiness';
 import { scalingSection } from './sections/scaling';
 import { PRODUCER_SETTINGS } from './clients/settings';
 
-const SECTIONS = ['producer', 'consumer', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile'] as const;
+const SECTIONS = ['producer', 'consumer', 'isolation', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -97,6 +98,9 @@ async function main(): Promise<void> {
     }));
     await section('consumer', () => withNodeRed(async (nr) => {
       results.tables.push(await consumerSection(ctx, nr));
+    }));
+    await section('isolation', () => withNodeRed(async (nr) => {
+      results.tables.push(await isolationSection(ctx, nr));
     }));
     await section('latency', () => withNodeRed(async (nr) => {
       results.tables.push(await latencySection(ctx, nr));

@@ -108,9 +108,14 @@ export interface ConsumerOptions {
   groupId: string;
   /** true = earliest, false = latest, for partitions the group has no committed offset for. */
   fromBeginning: boolean;
-  /** true = commit after onMessage resolves; false = only ConsumerHandle.commit commits. */
+  /**
+   * true = commit, per partition, up to the last event of the contiguous run of events whose
+   * onMessage has resolved; false = only ConsumerHandle.commit commits.
+   */
   autoCommit: boolean;
-  /** Partitions processed at the same time, i.e. the most onMessage calls in flight (default 1). */
+  /** Events per partition in onMessage at once; the consumer waits while that many are unfinished (default DEFAULT_WINDOW). */
+  window?: number;
+  /** Partitions whose fetched batches are handed on at the same time (default 1). */
   concurrency?: number;
 }
 

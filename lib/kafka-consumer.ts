@@ -1,10 +1,13 @@
 /**
- * One consumer per diaspora-in node. Delivery waits for onMessage (back-pressure: at most
- * `concurrency` messages in flight), auto mode commits after onMessage resolves, manual mode
- * commits what the caller says. A crash is reported and followed by a restart with backoff
- * (kafkajs's own restart is turned off so that there is exactly one restart loop: this one).
+ * One consumer per diaspora-in node. Each fetched batch is handed on event by event, in offset
+ * order, without waiting for the previous one: up to `window` events per partition are in
+ * onMessage at once (back-pressure beyond that). Auto mode commits, per partition, the end of
+ * the contiguous prefix of events whose onMessage has resolved, so a stop or a rebalance
+ * redelivers only what was not finished; manual mode commits what the caller says. A crash is
+ * reported and followed by a restart with backoff (kafkajs's own restart is turned off so that
+ * there is exactly one restart loop: this one).
  */
-import type { Consumer, EachMessagePayload, IHeaders } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type {
   ConnectionSettings,
   ConnectionStatus,
@@ -14,15 +17,17 @@ import type {
   ConsumerOptions,
   ConsumerState,
 } from './connection-types';
+import { CommitWindow, DEFAULT_WINDOW, type Ticket } from './commit-window';
 import { createKafkaClient, retryOptions, SocketTracker, type SocketRegistry } from './kafka-client';
 import { checkTopicName, classifyKafkaError, hasErrorNamed, KafkaClientError, type KafkaErrorKind } from './kafka-errors';
+import { OffsetCommitter, type CommitPacing, type CommitSource } from './offset-committer';
 import { withTimeout } from './with-timeout';
 
 const FIRST_RESTART_DELAY_MS = 1000;
 const MAX_RESTART_DELAY_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-/** While onMessage runs, heartbeat this often so a slow flow does not cost the group membership. */
-const HANDLER_HEARTBEAT_MS = 3000;
+/** While the window is full, heartbeat this often so a slow flow does not cost the group membership. */
+const FULL_WINDOW_HEARTBEAT_MS = 3000;
 
 export interface ManagedConsumerDeps {
   settings(): ConnectionSettings;
@@ -35,6 +40,26 @@ interface Running {
   consumer: Consumer;
   tracker: SocketTracker;
   generation: number;
+  committer: OffsetCommitter;
+  /** The windows of the current group generation, by topic and partition. */
+  windows: Map<string, Map<number, PartitionWindow>>;
+}
+
+/** One partition's events in the flow, and what of them is committed. */
+class PartitionWindow implements CommitSource {
+  readonly window: CommitWindow;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    capacity: number,
+  ) {
+    this.window = new CommitWindow(capacity);
+  }
+
+  get finishedThrough(): string | undefined {
+    return this.window.finishedThrough;
+  }
 }
 
 export class ManagedConsumer implements ConsumerHandle {
@@ -51,8 +76,7 @@ export class ManagedConsumer implements ConsumerHandle {
   private reason: string | undefined;
   private errorKind: KafkaErrorKind | undefined;
   private coordinatorRefusal: unknown;
-  /** Heartbeat timers of onMessage calls in progress; stopped with the consumer even if a flow never finishes. */
-  private readonly keepAlives = new Set<NodeJS.Timeout>();
+  private readonly windowSize: number;
 
   constructor(
     private readonly deps: ManagedConsumerDeps,
@@ -65,6 +89,10 @@ export class ManagedConsumer implements ConsumerHandle {
       throw new KafkaClientError('other', 'a consumer group id is required');
     }
     this.topicList = [...new Set(opts.topics.map((t) => checkTopicName(t)))];
+    this.windowSize = opts.window ?? DEFAULT_WINDOW;
+    if (!Number.isInteger(this.windowSize) || this.windowSize < 1) {
+      throw new KafkaClientError('other', `the window must be a whole number of events of at least 1, not ${String(opts.window)}`);
+    }
     this.background(() => this.start());
   }
 
@@ -158,6 +186,8 @@ export class ManagedConsumer implements ConsumerHandle {
   /** Leaves the group and disconnects; after `timeoutMs` the connections are destroyed instead. */
   async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
     this.stopped = true;
+    // From here on nothing the flow finishes moves the committed offsets (the prefix is final).
+    if (this.current) closeWindows(this.current);
     this.clearRestart();
     const graceful = this.enqueue(async () => {
       await this.teardown(timeoutMs);
@@ -177,9 +207,9 @@ export class ManagedConsumer implements ConsumerHandle {
     this.stopped = true;
     this.clearRestart();
     this.generation += 1;
+    if (this.current) closeWindows(this.current);
     this.current?.tracker.close();
     this.current = undefined;
-    this.stopKeepAlives();
     this.setState('disconnected');
     this.deps.onStopped(this);
   }
@@ -227,12 +257,31 @@ export class ManagedConsumer implements ConsumerHandle {
       maxWaitTimeInMs: 1000,
       retry: { ...retryOptions(settings), restartOnFailure: async () => false },
     });
-    this.current = { consumer, tracker, generation };
+    const committer = new OffsetCommitter(
+      async (offsets) => {
+        await consumer.commitOffsets(offsets);
+      },
+      (err) => {
+        // Rebalances and restarts commit again from the finished prefix; a lost authorization also
+        // fails the fetches, and that crash is reported (with the restart). The rest is reported here.
+        if (!isCurrent() || isGroupChange(err)) return;
+        const error = classifyKafkaError(err, { topics: this.topicList, groupId: this.opts.groupId });
+        if (error.kind !== 'topic-not-authorized' && error.kind !== 'group-not-authorized') this.report(error, {});
+      },
+      commitPacing(this.windowSize),
+    );
+    const running: Running = { consumer, tracker, generation, committer, windows: new Map() };
+    this.current = running;
     this.assigned = {};
     const isCurrent = (): boolean => this.current?.generation === generation && !this.stopped;
 
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (!isCurrent()) return;
+      // A new generation fetches from the committed offsets: the events still in the old windows
+      // come again, and their late finishes must not move the new generation's commits.
+      closeWindows(running);
+      running.windows = new Map();
+      committer.forget();
       this.assigned = { ...event.payload.memberAssignment };
       if (this.isPaused) {
         // Before the first fetch, so a paused consumer stays paused across restarts; it will not
@@ -256,9 +305,11 @@ export class ManagedConsumer implements ConsumerHandle {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.topicList], fromBeginning: this.opts.fromBeginning });
       await consumer.run({
-        autoCommit: this.opts.autoCommit,
+        // Auto mode commits the finished prefix itself (kafkajs would commit what was fetched).
+        autoCommit: false,
+        eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: Math.max(1, this.opts.concurrency ?? 1),
-        eachMessage: (payload) => this.deliver(payload),
+        eachBatch: (payload) => this.deliverBatch(payload, running, isCurrent),
       });
       if (this.isPaused) this.applyPause();
     } catch (err) {
@@ -266,43 +317,65 @@ export class ManagedConsumer implements ConsumerHandle {
     }
   }
 
-  private async deliver(payload: EachMessagePayload): Promise<void> {
-    // Throwing (not returning) keeps kafkajs from marking the message consumed: it is redelivered.
-    if (this.stopped) throw new KafkaClientError('closed', 'the consumer was stopped');
-    const { topic, partition, message } = payload;
-    const consumed: ConsumedMessage = {
-      topic,
-      partition,
-      offset: message.offset,
-      timestamp: Number(message.timestamp),
-      key: message.key ?? null,
-      value: message.value ?? null,
-      headers: toBufferHeaders(message.headers),
-    };
-    const keepAlive = setInterval(() => {
-      payload.heartbeat().catch(() => undefined);
-    }, HANDLER_HEARTBEAT_MS);
-    keepAlive.unref();
-    this.keepAlives.add(keepAlive);
-    try {
-      await this.onMessage(consumed);
-    } catch (err) {
-      if (this.stopped) throw new KafkaClientError('closed', 'the consumer stopped before the event was processed');
-      // The message counts as processed: redelivering it would loop on the same failure forever.
-      const error =
-        err instanceof KafkaClientError
-          ? err
-          : new KafkaClientError('other', `processing the event at ${topic} partition ${partition} offset ${message.offset} failed: ${(err as Error)?.message ?? String(err)}`, {
-              topic,
-              cause: err,
-            });
-      this.report(error, {});
-    } finally {
-      clearInterval(keepAlive);
-      this.keepAlives.delete(keepAlive);
+  /** Hands the batch on in offset order, waiting only while the partition's window is full. */
+  private async deliverBatch(payload: EachBatchPayload, running: Running, isCurrent: () => boolean): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const flow = partitionWindow(running, batch.topic, batch.partition, this.windowSize);
+    const { window } = flow;
+    for (const message of batch.messages) {
+      // Paused: the rest of the batch is fetched again on resume, as kafkajs's eachMessage does.
+      if (this.isPaused || window.closed || !isCurrent() || !isRunning() || isStale()) return;
+      if (window.full && !(await this.waitForSpace(window, heartbeat))) return;
+      if (window.closed || !isCurrent()) return;
+      const ticket = window.admit(message.offset);
+      // The fetch position moves on; the committed offset moves only with the finished prefix.
+      resolveOffset(message.offset);
+      this.dispatch(flow, ticket, running.committer, toConsumed(batch.topic, batch.partition, message));
     }
-    // Stopped while the flow had the event: not committed, so the group's next consumer gets it again.
-    if (this.stopped) throw new KafkaClientError('closed', 'the consumer stopped before the flow finished with the event');
+  }
+
+  /** True once there is room; false when the batch should end (stopped, closed, rebalancing). */
+  private async waitForSpace(window: CommitWindow, heartbeat: () => Promise<void>): Promise<boolean> {
+    for (;;) {
+      if (await window.space(FULL_WINDOW_HEARTBEAT_MS)) return true;
+      if (window.closed || this.stopped) return false;
+      try {
+        await heartbeat();
+      } catch {
+        // A rebalance: the rest of the batch is fetched again by whoever gets the partition.
+        return false;
+      }
+    }
+  }
+
+  private dispatch(flow: PartitionWindow, ticket: Ticket, committer: OffsetCommitter, consumed: ConsumedMessage): void {
+    const finished = (): void => {
+      const advancedBy = flow.window.finish(ticket);
+      if (advancedBy > 0 && this.opts.autoCommit) committer.advanced(flow, advancedBy);
+    };
+    let outcome: Promise<void>;
+    try {
+      outcome = this.onMessage(consumed);
+    } catch (err) {
+      outcome = Promise.reject(err);
+    }
+    outcome.then(finished, (err: unknown) => {
+      // Counted as finished: redelivering it would loop on the same failure forever.
+      if (!flow.window.closed) this.processingFailed(err, consumed);
+      finished();
+    });
+  }
+
+  private processingFailed(err: unknown, consumed: ConsumedMessage): void {
+    const { topic, partition, offset } = consumed;
+    const error =
+      err instanceof KafkaClientError
+        ? err
+        : new KafkaClientError('other', `processing the event at ${topic} partition ${partition} offset ${offset} failed: ${(err as Error)?.message ?? String(err)}`, {
+            topic,
+            cause: err,
+          });
+    this.report(error, {});
   }
 
   private async fail(err: unknown, generation: number): Promise<void> {
@@ -329,18 +402,15 @@ export class ManagedConsumer implements ConsumerHandle {
     this.current = undefined;
     this.generation += 1;
     if (!running) return;
+    closeWindows(running);
+    // Commit the finished prefix while the consumer is still a member of the group.
+    if (this.opts.autoCommit) await withTimeout(running.committer.flush(), timeoutMs);
     try {
       await withTimeout(running.consumer.disconnect(), timeoutMs);
     } catch {
       // forced below
     }
     running.tracker.close();
-    this.stopKeepAlives();
-  }
-
-  private stopKeepAlives(): void {
-    for (const timer of this.keepAlives) clearInterval(timer);
-    this.keepAlives.clear();
   }
 
   private applyPause(): void {
@@ -378,6 +448,56 @@ export class ManagedConsumer implements ConsumerHandle {
     }
     this.deps.onStateChange();
   }
+}
+
+function partitionWindow(running: Running, topic: string, partition: number, capacity: number): PartitionWindow {
+  let byPartition = running.windows.get(topic);
+  if (!byPartition) {
+    byPartition = new Map();
+    running.windows.set(topic, byPartition);
+  }
+  let flow = byPartition.get(partition);
+  if (!flow) {
+    flow = new PartitionWindow(topic, partition, capacity);
+    byPartition.set(partition, flow);
+  }
+  return flow;
+}
+
+/**
+ * Half a window of finished events (at least COMMIT_EVERY_MIN), or COMMIT_DELAY_MS after the first
+ * of them: a fast flow commits a few times per window, a slow one within a moment.
+ */
+const COMMIT_EVERY_MIN = 32;
+const COMMIT_DELAY_MS = 100;
+
+function commitPacing(window: number): CommitPacing {
+  return { everyEvents: Math.max(COMMIT_EVERY_MIN, Math.ceil(window / 2)), maxDelayMs: COMMIT_DELAY_MS };
+}
+
+/** The group moved on (rebalance, new coordinator): the next generation commits again. */
+const GROUP_CHANGES = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'COORDINATOR_NOT_AVAILABLE']);
+
+function isGroupChange(err: unknown): boolean {
+  const type = (err as { type?: unknown } | undefined)?.type;
+  return typeof type === 'string' && GROUP_CHANGES.has(type);
+}
+
+function closeWindows(running: Running): void {
+  running.committer.cancel();
+  for (const byPartition of running.windows.values()) for (const flow of byPartition.values()) flow.window.close();
+}
+
+function toConsumed(topic: string, partition: number, message: KafkaMessage): ConsumedMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestamp: Number(message.timestamp),
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: toBufferHeaders(message.headers),
+  };
 }
 
 function toBufferHeaders(headers: IHeaders | undefined): Record<string, Buffer | Buffer[] | undefined> {

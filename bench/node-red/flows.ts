@@ -59,8 +59,18 @@ export function out(id: string, topic: string, mode: 'ack' | 'fire', wires: stri
   });
 }
 
-export function diasporaIn(id: string, topic: string, start: 'earliest' | 'latest', groupId: string, wires: string[][], config = CONFIG): FlowNode {
-  return at({ id, type: 'diaspora-in', fabric: config, topics: topic, start, groupId, format: 'auto', commit: 'auto', wires });
+export function diasporaIn(id: string, topic: string, start: 'earliest' | 'latest', groupId: string, wires: string[][], config = CONFIG, window?: number): FlowNode {
+  return at({ id, type: 'diaspora-in', fabric: config, topics: topic, start, groupId, format: 'auto', commit: 'auto', ...(window !== undefined ? { window: String(window) } : {}), wires });
+}
+
+/** A core function node passing the message on, as users wire one behind a consumer. */
+export function passOn(id: string, wires: string[][]): FlowNode {
+  return at({ id, type: 'function', func: 'return msg;', outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires });
+}
+
+/** A core change node setting msg.seen: the cheapest real node of a flow that is not about Diaspora. */
+export function mark(id: string, wires: string[][]): FlowNode {
+  return at({ id, type: 'change', rules: [{ t: 'set', p: 'seen', pt: 'msg', to: 'true', tot: 'bool' }], wires });
 }
 
 export function diasporaTopic(id: string, topic: string, wires: string[][] = [[]], config = CONFIG): FlowNode {
@@ -77,10 +87,19 @@ export function catcher(id: string, scope: string[], target: string): FlowNode {
   return at({ id, type: 'catch', scope, uncaught: false, wires: [[target]] });
 }
 
-/** diaspora-in → counter (and a Catch to the error counter). */
-export function consumerFlow(topic: string, groupId: string, start: 'earliest' | 'latest', inId = 'bench-in'): FlowNode[] {
+export interface ConsumerFlowOptions {
+  /** diaspora-in's window; undefined = its default. */
+  window?: number;
+  /** A function node between diaspora-in and the counter. */
+  viaFunction?: boolean;
+}
+
+/** diaspora-in → [function node →] counter (and a Catch to the error counter). */
+export function consumerFlow(topic: string, groupId: string, start: 'earliest' | 'latest', inId = 'bench-in', opts: ConsumerFlowOptions = {}): FlowNode[] {
+  const first = opts.viaFunction ? 'bench-fn' : 'bench-count';
   return [
-    diasporaIn(inId, topic, start, groupId, [['bench-count']]),
+    diasporaIn(inId, topic, start, groupId, [[first]], CONFIG, opts.window),
+    ...(opts.viaFunction ? [passOn('bench-fn', [['bench-count']])] : []),
     counter('bench-count'),
     counter('bench-errors', 'error'),
     catcher('bench-catch', [inId], 'bench-errors'),

@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import { kafkajsConsume, kafkajsProduce } from '../clients/kafkajs';
 import type { BenchContext } from '../context';
 import { say } from '../lib/log';
-import { consumerFlow } from '../node-red/flows';
+import { consumerFlow, type ConsumerFlowOptions } from '../node-red/flows';
 import type { Table } from '../report';
 import { consumedPerSecond, type NodeRedSession } from './node-red-session';
 import { interleave, PAYLOAD_BYTES, rawBatching, throughputRows, type Measurement, type Variant } from './producer';
@@ -17,8 +17,9 @@ export function groupId(label: string): string {
 }
 
 /** diaspora-in on `topic` from the earliest offset in a new group: messages per second, first to last. */
-export async function nodeRedConsume(nr: NodeRedSession, topic: string, count: number): Promise<Measurement> {
-  const result = await nr.waitFor(count, () => nr.deployChanged(consumerFlow(topic, groupId('nr'), 'earliest')), 600_000, `diaspora-in reading ${count} events`);
+export async function nodeRedConsume(nr: NodeRedSession, topic: string, count: number, opts: ConsumerFlowOptions = {}): Promise<Measurement> {
+  const flow = consumerFlow(topic, groupId('nr'), 'earliest', 'bench-in', opts);
+  const result = await nr.waitFor(count, () => nr.deployChanged(flow), 600_000, `diaspora-in reading ${count} events`);
   // Leave the group before the next run (deploying without the node stops it).
   await nr.deployChanged([]);
   return { perSecond: consumedPerSecond(result), ...(result.cpuUs !== undefined ? { cpuUs: result.cpuUs / (count - 1) } : {}) };
@@ -34,6 +35,8 @@ export async function consumerSection(ctx: BenchContext, nr: NodeRedSession): Pr
 
   const variants: Variant[] = [
     { label: 'Node-RED diaspora-in', available: true, measure: () => nodeRedConsume(nr, topic, count) },
+    { label: 'Node-RED diaspora-in → function node', available: true, measure: () => nodeRedConsume(nr, topic, count, { viaFunction: true }) },
+    { label: 'Node-RED diaspora-in, window 1', available: true, measure: () => nodeRedConsume(nr, topic, count, { window: 1 }) },
     {
       label: 'raw kafkajs eachMessage',
       available: true,
@@ -76,7 +79,7 @@ export async function consumerSection(ctx: BenchContext, nr: NodeRedSession): Pr
     rows: throughputRows(variants, values, base, PAYLOAD_BYTES, (label) => ctx.tools.missing[label.includes('Java') ? 'java' : label.includes('kcat') ? 'kcat' : 'python'] ?? 'unavailable'),
     notes: [
       'All: messages per second from the first event received to the last, so group join and connection set-up are left out (ConsumerPerformance: its fetch.nMsg.sec).',
-      'Node-RED: diaspora-in (format auto: JSON parsed, commit auto) wired to a counting node; deployed with a new group id each run.',
+      'Node-RED: diaspora-in (format auto: JSON parsed, commit auto, the default window of 256 events per partition unless the row says otherwise) wired to a counting node, or to a function node (`return msg;`) and then the counting node; deployed with a new group id each run. "window 1" has one event at a time in the flow, as diaspora-in did before the window.',
       'raw kafkajs: consumer.run({ eachMessage }) with JSON.parse of every value, default fetch sizes. kafka-python: KafkaConsumer with a JSON value_deserializer. kcat: `-C -o beginning -e`, only offsets printed.',
     ],
   };

@@ -153,6 +153,7 @@ export class ConsumerController {
           groupId,
           fromBeginning: this.settings.start === 'earliest',
           autoCommit: this.settings.commit === 'auto',
+          window: this.settings.window,
         },
         (record: ConsumedMessage) => this.deliver(record, groupId),
         {
@@ -179,7 +180,10 @@ export class ConsumerController {
     }
   }
 
-  /** Sends one record on; the consumer waits for this before taking the next (back-pressure). */
+  /**
+   * Sends one record on; resolves when the wired nodes have finished with it. Up to the window's
+   * worth of these are unresolved at once per partition (back-pressure beyond that).
+   */
   private async deliver(record: ConsumedMessage, groupId: string): Promise<void> {
     const msg = messageFor(record, this.userNames.get(record.topic) ?? record.topic, groupId);
     try {
@@ -191,8 +195,8 @@ export class ConsumerController {
       this.host.report(new Error(this.host.t('errors.not-json', { topic: msg.topic, offset: record.offset })), msg);
       return;
     }
-    // The offset is committed only after this resolves, so an event the flow had not finished when
-    // Node-RED stopped is delivered again on the next start instead of being lost.
+    // The offset is committed only once this and every earlier event of the partition resolved, so
+    // an event the flow had not finished when Node-RED stopped is delivered again instead of lost.
     await this.host.send(msg);
   }
 

@@ -51,7 +51,7 @@ export = function register(RED: NodeAPI): void {
     config.register(node);
 
     const wired = ((def as NodeDef & { wires?: unknown[][] }).wires?.[0] ?? []).filter((id): id is string => typeof id === 'string');
-    const downstream = new DownstreamCompletion(RED, node.id, wired, (message) => node.warn(message));
+    const downstream = new DownstreamCompletion(RED, wired, (message) => node.warn(message));
     const controller = new ConsumerController(config, settings, {
       nodeId: node.id,
       send: (msg) => downstream.send(msg as NodeMessage, (m) => node.send(m)),

@@ -1,14 +1,23 @@
 /**
- * Waits until the nodes wired to diaspora-in have finished with a message, so the consumer commits
+ * Learns when the nodes wired to diaspora-in have finished with a message, so the consumer commits
  * an event's offset only after the flow took it: when Node-RED stops in between, the event is
  * delivered again on the next start instead of being lost. A node whose input handler takes
  * `done` has finished when it calls done (Node-RED's `onComplete` hook); any other node has
  * finished once its input handler has run (`postReceive`).
+ *
+ * Flows that have nothing to do with Diaspora pay nothing: the two hooks are installed once per
+ * runtime, only while some diaspora-in has a message in the flow (and a moment after), and they
+ * return at once for a message they do not track (one Map lookup by message id).
  */
 import type { NodeAPI, NodeMessage } from 'node-red';
 
 /** A wired node that does not finish in this long is not waited for again. */
 const FINISH_TIMEOUT_MS = 10_000;
+/** How often timeouts are checked, and how long the hooks stay installed with nothing tracked. */
+const SWEEP_MS = 1000;
+const HOOK_LABEL = 'diaspora-in';
+
+type Hooks = NodeAPI['hooks'];
 
 interface HookEvent {
   msg?: { _msgid?: string };
@@ -19,9 +28,11 @@ interface HookEvent {
 }
 
 interface Waiter {
-  pending: Set<string>;
+  owner: DownstreamCompletion;
+  /** The wired node still to finish, or the set of them when several are wired. */
+  pending: string | Set<string>;
   resolve: () => void;
-  timer: NodeJS.Timeout;
+  sentAt: number;
 }
 
 /** Node-RED counts the input handlers that take `done`; a node with none never reports completion. */
@@ -30,43 +41,139 @@ function callsDone(node: unknown): boolean {
   return typeof expected === 'number' && expected > 0;
 }
 
+/** The messages waited for in one Node-RED runtime, and the hooks that see them finish. */
+export class RuntimeCompletions {
+  /** By message id, in the order sent (so the oldest come first when timeouts are checked). */
+  private readonly waiting = new Map<string, Waiter>();
+  private installed = false;
+  private sweep: NodeJS.Timeout | undefined;
+  private idleSweeps = 0;
+
+  constructor(private readonly hooks: Hooks) {}
+
+  get tracked(): number {
+    return this.waiting.size;
+  }
+
+  get hooksInstalled(): boolean {
+    return this.installed;
+  }
+
+  track(msgId: string, waiter: Waiter): void {
+    this.waiting.set(msgId, waiter);
+    this.idleSweeps = 0;
+    if (!this.installed) this.install();
+  }
+
+  /** Resolves (and forgets) every wait of `owner`. */
+  releaseAll(owner: DownstreamCompletion): void {
+    for (const [id, waiter] of this.waiting) {
+      if (waiter.owner !== owner) continue;
+      this.waiting.delete(id);
+      waiter.resolve();
+    }
+  }
+
+  /** Removes the hooks now (no diaspora-in is left in the runtime). */
+  uninstall(): void {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = undefined;
+    if (!this.installed) return;
+    this.installed = false;
+    this.hooks.remove(`onComplete.${HOOK_LABEL}`);
+    this.hooks.remove(`postReceive.${HOOK_LABEL}`);
+  }
+
+  private install(): void {
+    this.installed = true;
+    this.hooks.add(`onComplete.${HOOK_LABEL}`, (event: HookEvent) => {
+      if (this.waiting.size === 0) return;
+      this.finished(event.msg?._msgid, event.node?.id, undefined);
+    });
+    this.hooks.add(`postReceive.${HOOK_LABEL}`, (event: HookEvent) => {
+      if (this.waiting.size === 0) return;
+      this.finished(event.msg?._msgid, event.destination?.id, event.destination?.node);
+    });
+    this.sweep = setInterval(() => this.check(Date.now()), SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  /** `receiver` is set for postReceive: only a node that never calls done has finished then. */
+  private finished(msgId: string | undefined, nodeId: string | undefined, receiver: unknown): void {
+    if (msgId === undefined || nodeId === undefined) return;
+    const waiter = this.waiting.get(msgId);
+    if (!waiter || (receiver !== undefined && callsDone(receiver))) return;
+    if (typeof waiter.pending === 'string') {
+      if (waiter.pending !== nodeId) return;
+    } else if (!waiter.pending.delete(nodeId) || waiter.pending.size > 0) {
+      return;
+    }
+    this.waiting.delete(msgId);
+    waiter.resolve();
+  }
+
+  /** Times out the waits older than FINISH_TIMEOUT_MS; removes the hooks after an idle sweep. */
+  check(now: number): void {
+    for (const [id, waiter] of this.waiting) {
+      if (now - waiter.sentAt < FINISH_TIMEOUT_MS) break;
+      this.waiting.delete(id);
+      waiter.owner.timedOut(waiter.pending);
+      waiter.resolve();
+    }
+    if (this.waiting.size > 0) return;
+    this.idleSweeps += 1;
+    if (this.idleSweeps >= 2) this.uninstall();
+  }
+}
+
+const perRuntime = new WeakMap<Hooks, RuntimeCompletions>();
+const users = new WeakMap<RuntimeCompletions, number>();
+
+function completionsFor(hooks: Hooks): RuntimeCompletions {
+  let completions = perRuntime.get(hooks);
+  if (!completions) {
+    completions = new RuntimeCompletions(hooks);
+    perRuntime.set(hooks, completions);
+  }
+  return completions;
+}
+
 export class DownstreamCompletion {
-  private readonly hookLabel: string;
-  private readonly waiters = new Map<string, Waiter>();
   private readonly notFinishing = new Set<string>();
   private closed = false;
   /** Node-RED's hooks; absent in node-red-node-test-helper's runtime API, where nothing is waited for. */
-  private readonly hooks: NodeAPI['hooks'] | undefined;
+  private readonly completions: RuntimeCompletions | undefined;
 
   constructor(
     private readonly RED: NodeAPI,
-    ownerId: string,
     private readonly wired: string[],
     private readonly warn: (message: string) => void,
   ) {
-    this.hookLabel = `diaspora-in-${ownerId.replace(/[^\w-]/g, '_')}`;
-    this.hooks = (RED as { hooks?: NodeAPI['hooks'] }).hooks;
-    if (this.hooks && wired.length > 0) {
-      this.hooks.add(`onComplete.${this.hookLabel}`, (event: HookEvent) => this.finished(event.msg?._msgid, event.node?.id));
-      this.hooks.add(`postReceive.${this.hookLabel}`, (event: HookEvent) => {
-        if (!callsDone(event.destination?.node)) this.finished(event.msg?._msgid, event.destination?.id);
-      });
+    const hooks = (RED as { hooks?: Hooks }).hooks;
+    if (hooks && wired.length > 0) {
+      this.completions = completionsFor(hooks);
+      users.set(this.completions, (users.get(this.completions) ?? 0) + 1);
     }
   }
 
   /** Sends the message and resolves when every wired node has finished with it (bounded). */
   send(msg: NodeMessage, send: (msg: NodeMessage) => void): Promise<void> {
-    const waitFor = this.wired.filter((id) => !this.notFinishing.has(id));
-    if (this.closed || !this.hooks || waitFor.length === 0) {
+    const completions = this.completions;
+    const waitFor = this.notFinishing.size === 0 ? this.wired : this.wired.filter((id) => !this.notFinishing.has(id));
+    if (this.closed || !completions || waitFor.length === 0) {
       send(msg);
-      // Node-RED delivers asynchronously: let the next node receive it before the next record comes.
+      // Node-RED delivers asynchronously: the next node has received it by the next turn.
       return new Promise((resolve) => setImmediate(resolve));
     }
     const id = this.RED.util.generateId();
     msg._msgid = id;
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.timedOut(id), FINISH_TIMEOUT_MS);
-      this.waiters.set(id, { pending: new Set(waitFor), resolve, timer });
+      completions.track(id, {
+        owner: this,
+        pending: waitFor.length === 1 ? waitFor[0] : new Set(waitFor),
+        resolve,
+        sentAt: Date.now(),
+      });
     });
     send(msg);
     return done;
@@ -74,45 +181,30 @@ export class DownstreamCompletion {
 
   /** Stops every wait: the consumer is stopping and will not commit these events. */
   release(): void {
-    for (const [id, waiter] of this.waiters) {
-      clearTimeout(waiter.timer);
-      this.waiters.delete(id);
-      waiter.resolve();
-    }
+    this.completions?.releaseAll(this);
   }
 
-  /** Stops every wait and removes the hooks (the node is closed). */
+  /** Stops every wait; the last diaspora-in of the runtime removes the hooks. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
-    this.release();
-    if (this.hooks && this.wired.length > 0) {
-      this.hooks.remove(`onComplete.${this.hookLabel}`);
-      this.hooks.remove(`postReceive.${this.hookLabel}`);
-    }
+    const completions = this.completions;
+    if (!completions) return;
+    completions.releaseAll(this);
+    const left = (users.get(completions) ?? 1) - 1;
+    users.set(completions, left);
+    if (left === 0) completions.uninstall();
   }
 
-  private finished(msgId: string | undefined, nodeId: string | undefined): void {
-    if (!msgId || !nodeId) return;
-    const waiter = this.waiters.get(msgId);
-    if (!waiter || !waiter.pending.delete(nodeId)) return;
-    if (waiter.pending.size === 0) {
-      clearTimeout(waiter.timer);
-      this.waiters.delete(msgId);
-      waiter.resolve();
-    }
-  }
-
-  private timedOut(msgId: string): void {
-    const waiter = this.waiters.get(msgId);
-    if (!waiter) return;
-    for (const nodeId of waiter.pending) {
+  /** Called by the runtime's sweep for a message some wired node did not finish in time. */
+  timedOut(pending: string | Set<string>): void {
+    for (const nodeId of typeof pending === 'string' ? [pending] : pending) {
+      if (this.notFinishing.has(nodeId)) continue;
       this.notFinishing.add(nodeId);
       this.warn(
         `node ${nodeId} did not finish a message within ${FINISH_TIMEOUT_MS / 1000} s: ` +
           'offsets are committed without waiting for it from now on',
       );
     }
-    this.waiters.delete(msgId);
-    waiter.resolve();
   }
 }

@@ -1,5 +1,9 @@
 /** Reads and checks diaspora-in's properties; a bad value is a clear error at deploy time. */
+import { DEFAULT_WINDOW } from '../../lib/commit-window';
 import type { PayloadFormat } from '../../lib/payload';
+
+/** The largest window accepted: beyond this, memory grows with no gain in speed. */
+export const MAX_WINDOW = 10_000;
 
 export type StartFrom = 'earliest' | 'latest';
 export type CommitMode = 'auto' | 'manual';
@@ -11,6 +15,8 @@ export interface DiasporaInDefFields {
   groupId?: string;
   format?: string;
   commit?: string;
+  /** Events per partition in the flow at once (text from the editor, or a number). */
+  window?: string | number;
 }
 
 export interface InSettings {
@@ -21,6 +27,8 @@ export interface InSettings {
   groupId: string;
   format: PayloadFormat;
   commit: CommitMode;
+  /** Events per partition in the flow at once, not yet finished by the wired nodes. */
+  window: number;
 }
 
 export function readInSettings(def: DiasporaInDefFields): InSettings {
@@ -30,7 +38,19 @@ export function readInSettings(def: DiasporaInDefFields): InSettings {
     groupId: (def.groupId ?? '').trim(),
     format: oneOf(def.format, ['auto', 'json', 'string', 'buffer'] as const, 'auto', 'format'),
     commit: oneOf(def.commit, ['auto', 'manual'] as const, 'auto', 'commit'),
+    window: readWindow(def.window),
   };
+}
+
+/** Empty = the default; otherwise a whole number from 1 to MAX_WINDOW. */
+export function readWindow(value: string | number | undefined): number {
+  const text = String(value ?? '').trim();
+  if (text === '') return DEFAULT_WINDOW;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_WINDOW) {
+    throw new Error(`window must be a whole number of events from 1 to ${MAX_WINDOW}, not "${text.slice(0, 40)}"`);
+  }
+  return n;
 }
 
 /** "a, b,,c" → ["a", "b", "c"]; duplicates dropped. */

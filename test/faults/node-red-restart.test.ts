@@ -2,7 +2,9 @@
  * Fault 6: Node-RED (a real process with a user directory) is stopped (SIGTERM, as a service
  * manager does) and started again while events keep arriving; diaspora-in has a groupId. After the
  * restart the consumer must resume at the committed offset: no gap; duplicates only from the last
- * uncommitted batch, counted. Events are written by a core `file` node, one JSON line each.
+ * uncommitted batch, counted. Events are written by a core `file` node, one JSON line each. A
+ * second run keeps diaspora-in's window full (a slow function node wired beside the file node, so
+ * the file has the events the flow has not finished): the duplicates are bounded by the window.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -20,6 +22,33 @@ const RATE_PER_S = 200;
 const SEND_MS = 12_000;
 const STOP_AT_MS = 4_000;
 const DOWN_MS = 2_000;
+/** The window of the second run, and the function node that finishes 1 event per 8 ms, one at a time (slower than they come). */
+const SLOW_WINDOW = 50;
+const SLOW_FUNC = [
+  "const now = Date.now();",
+  "const at = Math.max(now, context.get('busyUntil') || 0) + 8;",
+  "context.set('busyUntil', at);",
+  'setTimeout(() => node.done(), at - now);',
+  'return null;',
+].join('\n');
+
+interface RestartCase {
+  label: string;
+  scenario: string;
+  /** diaspora-in's window; undefined = its default. */
+  window?: number;
+  slowNode: boolean;
+}
+
+const CASES: RestartCase[] = [
+  { label: 'the default window, events written at once', scenario: 'Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId', slowNode: false },
+  {
+    label: `a full window of ${SLOW_WINDOW} (a slow node beside the writer)`,
+    scenario: `Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId, window ${SLOW_WINDOW} kept full by a slow node`,
+    window: SLOW_WINDOW,
+    slowNode: true,
+  },
+];
 
 describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a groupId)', function () {
   this.timeout(150_000);
@@ -59,11 +88,11 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
       .map((line) => (JSON.parse(line) as { seq: number }).seq);
   }
 
-  it('resumes at the committed offset: no gap, duplicates counted', async function () {
+  for (const c of CASES) it(`resumes at the committed offset: no gap, duplicates counted (${c.label})`, async function () {
     const topic = faultTopic('restart');
     const kafkaTopic = await registerFor(0, topic);
     const client = fabric.description.clients[0];
-    const outFile = path.join(userDir, 'events.jsonl');
+    const outFile = path.join(userDir, `events-${topic}.jsonl`);
     const groupId = `h10-restart-${topic}`;
     const flow = [
       { id: 'tab', type: 'tab', label: 'h10 restart' },
@@ -72,10 +101,16 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
         clientId: client.clientId, authMode: 'client', brokers: fabric.description.brokers.join(','), kafkaAuth: 'scram-sha-512', tls: false, readyTimeout: 60,
         credentials: { clientSecret: client.clientSecret },
       },
-      { id: 'sub', type: 'diaspora-in', z: 'tab', fabric: 'cfg', topics: topic, start: 'earliest', groupId, format: 'auto', commit: 'auto', wires: [['write']] },
+      {
+        id: 'sub', type: 'diaspora-in', z: 'tab', fabric: 'cfg', topics: topic, start: 'earliest', groupId, format: 'auto', commit: 'auto',
+        ...(c.window !== undefined ? { window: String(c.window) } : {}),
+        wires: [c.slowNode ? ['write', 'slow'] : ['write']],
+      },
+      ...(c.slowNode ? [{ id: 'slow', type: 'function', z: 'tab', func: SLOW_FUNC, outputs: 0, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [] }] : []),
       { id: 'write', type: 'file', z: 'tab', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] },
     ];
 
+    await nodeRed?.stop();
     nodeRed = await startNodeRed({ userDir, credentialSecret: 'h10-restart-credential-secret', logLevel: 'warn' });
     const deployed = await api(nodeRed, 'POST', '/flows', { body: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
     assert.equal(deployed.status, 204, deployed.text);
@@ -120,7 +155,7 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
       const resumedFrom = secondRun.length > 0 ? Math.min(...secondRun) : -1;
 
       recordResult({
-        scenario: 'Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId',
+        scenario: c.scenario,
         sent,
         received: count.received,
         lost: count.lost.length,
@@ -129,6 +164,7 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
         notes: `time to recover = SIGTERM → first event written by the restarted runtime (${DOWN_MS / 1000} s of it stopped); first run wrote ${linesBeforeStop} events, the second resumed at seq ${resumedFrom}; redelivered: ${redelivered.length}`,
       });
       assert.deepEqual(count.lost, [], 'no gap');
+      if (c.window !== undefined) assert.ok(count.duplicated <= c.window, `${count.duplicated} duplicates: at most the window (${c.window}) may come again`);
       assert.equal(count.duplicated, redelivered.length, 'every duplicate is an event of the first run delivered again');
       if (redelivered.length > 0) {
         // Redelivery starts at the committed offset: the duplicates are the last events of the first run.

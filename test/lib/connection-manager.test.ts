@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
 import type { FabricKafkaAdmin, TopicGrant } from '../../fabric/kafka-admin-api';
 import { ConnectionManager } from '../../lib/connection-manager';
 import type { ConnectionStatus, ConsumedMessage, ConsumerHandle, ConsumerOptions, RecordMetadata } from '../../lib/connection-types';
@@ -52,6 +53,22 @@ function recorder(
     { onError: (e) => errors.push(e) },
   );
   return { handle, got, errors };
+}
+
+/** The group's committed offset (the next one to read) of partition 0, as the broker has it; '-1' = none. */
+async function committedOffset(groupId: string, topic: string): Promise<string> {
+  const admin = new Kafka({
+    brokers: env.brokers,
+    sasl: { mechanism: 'scram-sha-512', username: env.admin.username, password: env.admin.password },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return entry.partitions.find((p) => p.partition === 0)?.offset ?? '-1';
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 const values = (got: ConsumedMessage[]): string[] => got.map((m) => m.value?.toString() ?? 'null');
@@ -325,20 +342,64 @@ describe('lib/connection-manager with the real broker', function () {
       await assert.rejects(auto.handle.commit({ topic, partition: 0, offset: '1' }), /commits automatically/);
     });
 
-    it('applies back-pressure: the next event waits for onMessage', async () => {
-      const topic = await newTopic('pressure');
-      const manager = newManager();
-      let inFlight = 0;
-      let most = 0;
-      const c = recorder(manager, { topics: [topic] }, async () => {
-        inFlight += 1;
-        most = Math.max(most, inFlight);
-        await sleep(50);
-        inFlight -= 1;
+    for (const window of [1, 3]) {
+      it(`applies back-pressure: with a window of ${window}, at most ${window} events are in onMessage at once`, async () => {
+        const topic = await newTopic('pressure');
+        const manager = newManager();
+        let inFlight = 0;
+        let most = 0;
+        const c = recorder(manager, { topics: [topic], window }, async () => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await sleep(50);
+          inFlight -= 1;
+        });
+        await produce(manager, topic, Array.from({ length: 20 }, (_, i) => `p${i}`));
+        await waitFor('all events', () => c.got.length === 20);
+        assert.equal(most, window);
+        assert.deepEqual(values(c.got), Array.from({ length: 20 }, (_, i) => `p${i}`), 'delivered in offset order');
       });
-      await produce(manager, topic, Array.from({ length: 20 }, (_, i) => `p${i}`));
-      await waitFor('all events', () => c.got.length === 20);
-      assert.equal(most, 1);
+    }
+
+    it('commits only the finished prefix of the window; a stop redelivers only the unfinished events', async () => {
+      const topic = await newTopic('window');
+      const groupId = uniqueName('window-group');
+      const manager = newManager();
+      await produce(manager, topic, Array.from({ length: 10 }, (_, i) => `w${i}`));
+      const finish = new Map<string, () => void>();
+      const done = (offset: string): void => {
+        const resolve = finish.get(offset);
+        assert.ok(resolve, `offset ${offset} was delivered`);
+        resolve();
+      };
+      const c = recorder(manager, { topics: [topic], groupId, window: 4 }, (m) => new Promise<void>((resolve) => finish.set(m.offset, resolve)));
+      await waitFor('a full window', () => c.got.length === 4);
+      await sleep(500);
+      assert.deepEqual(values(c.got), ['w0', 'w1', 'w2', 'w3'], 'in offset order, no more than the window');
+
+      done('2');
+      done('3');
+      await sleep(500);
+      assert.equal(await committedOffset(groupId, topic), '-1', 'events finished ahead of an unfinished one do not move the commit');
+      assert.equal(c.got.length, 4, 'the window stays full while its first event is unfinished');
+
+      done('0');
+      await waitFor('the commit after w0', async () => (await committedOffset(groupId, topic)) === '1');
+      await waitFor('one more event', () => c.got.length === 5);
+      done('1');
+      await waitFor('the commit after w3', async () => (await committedOffset(groupId, topic)) === '4');
+      await waitFor('the window refilled', () => c.got.length === 8);
+      assert.deepEqual(values(c.got).slice(4), ['w4', 'w5', 'w6', 'w7']);
+
+      done('5');
+      await c.handle.stop();
+      assert.equal(await committedOffset(groupId, topic), '4', 'the stop committed the finished prefix and nothing beyond');
+      assert.deepEqual(c.errors, []);
+
+      const again = recorder(manager, { topics: [topic], groupId, window: 4 });
+      await waitFor('the redelivery', () => again.got.length === 6);
+      await sleep(300);
+      assert.deepEqual(values(again.got), ['w4', 'w5', 'w6', 'w7', 'w8', 'w9'], 'only what was not finished, w5 included (at least once)');
     });
 
     it('reports a failing onMessage and carries on', async () => {

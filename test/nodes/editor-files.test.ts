@@ -20,7 +20,7 @@ const CONTRACT: Record<NodeType, readonly string[]> = {
   'diaspora-config': ['name', 'api', 'serviceUrl', 'authUrl', 'clientId', 'authMode', 'brokers', 'kafkaAuth', 'tls', 'readyTimeout', 'preset', 'version'],
   'diaspora-topic': ['name', 'fabric', 'action', 'topic'],
   'diaspora-out': ['name', 'fabric', 'topic', 'key', 'mode', 'acks', 'compression', 'whenNotReady', 'queueSize', 'outputs'],
-  'diaspora-in': ['name', 'fabric', 'topics', 'start', 'groupId', 'format', 'commit'],
+  'diaspora-in': ['name', 'fabric', 'topics', 'start', 'groupId', 'format', 'commit', 'window'],
 };
 
 /** Credentials the user types in the dialog, and those only the runtime writes (no input, so a save never clobbers them). */
@@ -54,6 +54,7 @@ const BAD_VALUES: Record<NodeType, Record<string, unknown[]>> = {
     format: ['xml'],
     commit: ['sometimes'],
     groupId: ['bell\u0007group', 'g'.repeat(250)],
+    window: [0, '-1', '2.5', 'many', 10_001],
   },
 };
 
@@ -66,7 +67,7 @@ const GOOD_VALUES: Record<NodeType, Record<string, unknown[]>> = {
   },
   'diaspora-topic': { topic: ['', 'topic-abc123', 'ns-0123456789ab.readings'] },
   'diaspora-out': { queueSize: [0, '50'], topic: [''] },
-  'diaspora-in': { topics: ['a-topic', 'a-topic, b_topic,c.topic'], groupId: ['', 'lab group 1'] },
+  'diaspora-in': { topics: ['a-topic', 'a-topic, b_topic,c.topic'], groupId: ['', 'lab group 1'], window: ['', 1, '256', 10_000] },
 };
 
 const TOPIC_PICKER_TYPES: readonly NodeType[] = FLOW_TYPES;
