@@ -1,4 +1,5 @@
 /** A confidential client of the service harness calling the REST data plane with plain fetch. */
+import * as http from 'node:http';
 import type { FabricClient } from '../../fabric/contract';
 import { defaultNamespace } from '../../fabric/service/names';
 import type { KcatTarget } from '../fixtures/kcat';
@@ -53,6 +54,8 @@ export class RestUser {
     if (opts.json !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
     if (opts.accept) headers.Accept = opts.accept;
     const url = /^https?:/.test(route) ? route : `${this.harness.service.url}${route}`;
+    // GET /offsets carries a body, as the SDK sends it; fetch() refuses that.
+    if (method === 'GET' && opts.json !== undefined) return getWithBody(url, headers, JSON.stringify(opts.json));
     const response = await fetch(url, { method, headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}) });
     return { ...(await answer(response)), headers: response.headers };
   }
@@ -68,4 +71,23 @@ export class RestUser {
 
 export function kcatTargetOf(harness: ServiceHarness): KcatTarget {
   return { brokers: harness.brokers, username: harness.adminLogin.username, password: harness.adminLogin.password };
+}
+
+function getWithBody(url: string, headers: Record<string, string>, body: string): Promise<RestAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'GET', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const fetchHeaders = new Headers(Object.entries(response.headers).map(([k, v]): [string, string] => [k, String(v)]));
+        answer(new Response(text, { status: response.statusCode ?? 0, headers: fetchHeaders })).then(
+          (parsed) => resolve({ ...parsed, headers: fetchHeaders }),
+          reject,
+        );
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
