@@ -85,6 +85,7 @@ export class ConsumerInstance {
     readonly group: string,
     readonly name: string,
     readonly settings: InstanceSettings,
+    private readonly log: (line: string) => void,
   ) {}
 
   get kafkaGroup(): string {
@@ -221,6 +222,7 @@ export class ConsumerInstance {
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         clearTimeout(timer);
+        this.log(`consumer instance ${this.name} of group ${this.kafkaGroup}: Kafka consumer crashed (${payload.error.message}); restart: ${String(payload.restart)}`);
         reject(payload.error);
       });
     });
