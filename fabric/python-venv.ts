@@ -4,7 +4,6 @@
  * (kafka-python) and of the interoperability tests (the Diaspora SDK).
  */
 import { execFile } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -41,8 +40,8 @@ async function install(venv: string, requirements: string[], marker: string, log
  */
 export function ensurePythonVenv(name: string, requirements: string[], log: (line: string) => void = () => undefined): Promise<string> {
   const venv = path.join(cacheDir(), name);
-  const digest = crypto.createHash('sha256').update(requirements.join('\n')).digest('hex').slice(0, 12);
-  const marker = path.join(venv, `.requirements-${digest}`);
+  // ".kafka-python-2.3.3": the marker the benchmark's venv has always had, so existing venvs are kept.
+  const marker = path.join(venv, `.${requirements.map((r) => r.replace('==', '-').replace(/[^\w.+-]/g, '_')).join('+')}`);
   let pending = installing.get(venv);
   if (!pending) {
     pending = install(venv, requirements, marker, log).finally(() => installing.delete(venv));
