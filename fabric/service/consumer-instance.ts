@@ -214,6 +214,7 @@ export class ConsumerInstance {
     this.consumer = consumer;
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the consumer did not join group ${this.kafkaGroup} within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
+      timer.unref();
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         clearTimeout(timer);
         this.held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => key(topic, p))));
@@ -226,6 +227,8 @@ export class ConsumerInstance {
         reject(payload.error);
       });
     });
+    // Awaited below; a connect or subscribe failure must not leave it rejecting unobserved.
+    joined.catch(() => undefined);
     await consumer.connect();
     await consumer.subscribe({ topics: kafkaTopics, fromBeginning: this.settings.offsetReset === 'earliest' });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (payload) => this.accept(payload) });
