@@ -10,7 +10,7 @@
  * real group's committed offsets and commits to the real group through the admin client.
  */
 import * as crypto from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { errorMessage } from './accounts';
 import type { DataPlane } from './data-plane';
 import { kafkaTopicName } from './names';
@@ -199,8 +199,7 @@ export class ConsumerInstance {
   private async run(): Promise<void> {
     const assigned = this.partitions.length > 0;
     const kafkaTopics = assigned ? [...new Set(this.partitions.map((p) => this.kafkaTopic(p.topic)))] : this.topics.map((t) => this.kafkaTopic(t));
-    const admin = await this.dataPlane.brokerAdmin();
-    if (this.settings.offsetReset === 'none') await this.requireCommits(admin, kafkaTopics);
+    if (this.settings.offsetReset === 'none') await this.requireCommits(kafkaTopics);
     this.privateGroup = assigned ? `${this.kafkaGroup}.rest-assigned-${crypto.randomUUID()}` : undefined;
     const consumer = this.dataPlane.consumer({
       groupId: this.privateGroup ?? this.kafkaGroup,
@@ -237,16 +236,16 @@ export class ConsumerInstance {
       // Start where the real group committed, else where auto.offset.reset says.
       for (const tp of this.partitions) {
         const kafkaTopic = this.kafkaTopic(tp.topic);
-        const committed = await this.committedOffset(admin, kafkaTopic, tp.partition);
-        const offset = committed ?? (await this.edgeOffset(admin, kafkaTopic, tp.partition, this.settings.offsetReset === 'earliest' ? 'beginning' : 'end'));
+        const committed = await this.committedOffset(kafkaTopic, tp.partition);
+        const offset = committed ?? (await this.edgeOffset(kafkaTopic, tp.partition, this.settings.offsetReset === 'earliest' ? 'beginning' : 'end'));
         this.seekTo(kafkaTopic, tp.partition, offset);
       }
     }
   }
 
-  private async requireCommits(admin: Admin, kafkaTopics: string[]): Promise<void> {
+  private async requireCommits(kafkaTopics: string[]): Promise<void> {
     for (const kafkaTopic of kafkaTopics) {
-      if ((await this.committedOffset(admin, kafkaTopic, 0)) === undefined) {
+      if ((await this.committedOffset(kafkaTopic, 0)) === undefined) {
         throw new RestError(500, REST_ERRORS.kafkaError, `Kafka error: no committed offset for ${this.restTopic(kafkaTopic)}-0 in group ${this.group} and auto.offset.reset is none`);
       }
     }
@@ -322,13 +321,12 @@ export class ConsumerInstance {
   async seekEdge(partitions: TopicPartition[], edge: 'beginning' | 'end'): Promise<void> {
     const list = partitions.length > 0 ? partitions : this.assignment();
     const targets = list.map((tp) => ({ kafkaTopic: this.assignedTopic(tp), partition: tp.partition }));
-    const admin = await this.dataPlane.brokerAdmin();
-    for (const t of targets) this.seekTo(t.kafkaTopic, t.partition, await this.edgeOffset(admin, t.kafkaTopic, t.partition, edge));
+    for (const t of targets) this.seekTo(t.kafkaTopic, t.partition, await this.edgeOffset(t.kafkaTopic, t.partition, edge));
   }
 
-  private async edgeOffset(admin: Admin, kafkaTopic: string, partition: number, edge: 'beginning' | 'end'): Promise<number> {
+  private async edgeOffset(kafkaTopic: string, partition: number, edge: 'beginning' | 'end'): Promise<number> {
     try {
-      const offsets = await admin.fetchTopicOffsets(kafkaTopic);
+      const offsets = await this.dataPlane.withAdmin((admin) => admin.fetchTopicOffsets(kafkaTopic));
       const found = offsets.find((o) => o.partition === partition);
       if (!found) throw new Error(`${kafkaTopic} has no partition ${partition}`);
       return Number(edge === 'beginning' ? found.low : found.high);
@@ -337,8 +335,8 @@ export class ConsumerInstance {
     }
   }
 
-  private async committedOffset(admin: Admin, kafkaTopic: string, partition: number): Promise<number | undefined> {
-    const [topic] = await admin.fetchOffsets({ groupId: this.kafkaGroup, topics: [kafkaTopic] });
+  private async committedOffset(kafkaTopic: string, partition: number): Promise<number | undefined> {
+    const [topic] = await this.dataPlane.withAdmin((admin) => admin.fetchOffsets({ groupId: this.kafkaGroup, topics: [kafkaTopic] }));
     const found = topic?.partitions.find((p) => p.partition === partition);
     const offset = found ? Number(found.offset) : -1;
     return offset >= 0 ? offset : undefined;
@@ -346,11 +344,10 @@ export class ConsumerInstance {
 
   /** The group's committed offsets (next record to read); partitions never committed are left out. */
   async committed(partitions: TopicPartition[]): Promise<TopicOffset[]> {
-    const admin = await this.dataPlane.brokerAdmin();
     const out: TopicOffset[] = [];
     try {
       for (const tp of partitions) {
-        const offset = await this.committedOffset(admin, this.kafkaTopic(tp.topic), tp.partition);
+        const offset = await this.committedOffset(this.kafkaTopic(tp.topic), tp.partition);
         if (offset !== undefined) out.push({ ...tp, offset });
       }
     } catch (err) {
@@ -378,10 +375,11 @@ export class ConsumerInstance {
     if (offsets.length === 0) return;
     try {
       if (this.privateGroup) {
-        const admin = await this.dataPlane.brokerAdmin();
-        for (const o of offsets) {
-          await admin.setOffsets({ groupId: this.kafkaGroup, topic: o.kafkaTopic, partitions: [{ partition: o.partition, offset: String(o.offset) }] });
-        }
+        await this.dataPlane.withAdmin(async (admin) => {
+          for (const o of offsets) {
+            await admin.setOffsets({ groupId: this.kafkaGroup, topic: o.kafkaTopic, partitions: [{ partition: o.partition, offset: String(o.offset) }] });
+          }
+        });
       } else if (this.consumer) {
         await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.kafkaTopic, partition: o.partition, offset: String(o.offset) })));
       }
@@ -407,8 +405,7 @@ export class ConsumerInstance {
     this.wake?.();
     if (consumer) await consumer.disconnect().catch(() => undefined);
     if (privateGroup) {
-      const admin = await this.dataPlane.brokerAdmin().catch(() => undefined);
-      await admin?.deleteGroups([privateGroup]).catch(() => undefined);
+      await this.dataPlane.withAdmin((admin) => admin.deleteGroups([privateGroup])).catch(() => undefined);
     }
   }
 

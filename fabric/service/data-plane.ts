@@ -1,7 +1,11 @@
 /**
  * The service's own Kafka clients for the REST data plane, logged in as the broker's super user
- * (the service enforces namespaces itself, as the real one does with its IAM role): one shared
- * producer writing with acks=all, and one consumer per REST consumer instance.
+ * (the service enforces namespaces itself, as the real one does with its IAM role): a producer per
+ * topic writing with acks=all, and one consumer per REST consumer instance.
+ *
+ * Per topic, because a kafkajs client refreshes the metadata of every topic it ever used at once,
+ * and fails all of them with UNKNOWN_TOPIC_OR_PARTITION once one of them was deleted. For the same
+ * reason each admin operation has an admin client of its own.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { registerCompressionCodecs } from '../../lib/kafka-codecs';
@@ -18,8 +22,7 @@ const unreachable = (detail: string): RestError =>
 
 export class DataPlane {
   private readonly kafka: Kafka | undefined;
-  private producer: Promise<Producer> | undefined;
-  private admin: Promise<Admin> | undefined;
+  private readonly producers = new Map<string, Promise<Producer>>();
   private closed = false;
 
   constructor(login: BrokerLogin | undefined) {
@@ -31,7 +34,7 @@ export class DataPlane {
           brokers: login.brokers,
           sasl: { mechanism: 'scram-sha-512', username: login.username, password: login.password },
           logLevel: logLevel.NOTHING,
-          retry: { retries: 3, initialRetryTime: 100 },
+          retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 },
         })
       : undefined;
   }
@@ -55,15 +58,31 @@ export class DataPlane {
 
   /** Writes the messages to the topic's partition 0 in one request, answered once every in-sync replica has them. */
   async send(topic: string, messages: Message[]): Promise<RecordMetadata> {
-    this.producer ??= this.connectOnce(this.client().producer({ allowAutoTopicCreation: false }), () => (this.producer = undefined));
-    const producer = await this.producer;
-    const [metadata] = await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: 0 })), acks: -1 });
-    return metadata;
+    let pending = this.producers.get(topic);
+    if (!pending) {
+      pending = this.connectOnce(this.client().producer({ allowAutoTopicCreation: false }), () => this.producers.delete(topic));
+      this.producers.set(topic, pending);
+    }
+    const producer = await pending;
+    try {
+      const [metadata] = await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: 0 })), acks: -1 });
+      return metadata;
+    } catch (err) {
+      // A topic deleted and created again (recreate) is best met by a producer that never knew it.
+      if (this.producers.get(topic) === pending) this.producers.delete(topic);
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
   }
 
-  brokerAdmin(): Promise<Admin> {
-    this.admin ??= this.connectOnce(this.client().admin(), () => (this.admin = undefined));
-    return this.admin;
+  /** Runs admin operations (offsets, commits, group deletion) on an admin client of their own. */
+  async withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = await this.connectOnce(this.client().admin(), () => undefined);
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   consumer(config: ConsumerConfig): Consumer {
@@ -72,7 +91,7 @@ export class DataPlane {
 
   async close(): Promise<void> {
     this.closed = true;
-    const clients = await Promise.allSettled([this.producer, this.admin]);
+    const clients = await Promise.allSettled([...this.producers.values()]);
     for (const result of clients) if (result.status === 'fulfilled' && result.value) await result.value.disconnect().catch(() => undefined);
   }
 }

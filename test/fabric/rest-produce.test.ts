@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import { startServiceEmulator } from '../../fabric/service-emulator';
 import { MAX_BATCH_ENTRIES } from '../../fabric/service/produce-routes';
 import { kcatConsumeAll } from '../fixtures/kcat';
 import { ServiceHarness } from './service-harness';
@@ -184,5 +185,51 @@ describe('service emulator: REST produce routes against the real broker', functi
     } finally {
       await harness.control('POST', '/_fabric/fail', { mode: 'none' });
     }
+  });
+
+  it('refuses a body above 16 MB with 413 / 41301', async function () {
+    const big = 'x'.repeat(17 * 1024 * 1024);
+    const answer = await alice.produce(topic, { value: { type: 'STRING', data: big } });
+    assert.deepEqual([answer.status, answer.body.error_code], [413, 41301]);
+  });
+
+  it('answers 503 / 50302 from an emulator that has no broker login for its data plane', async function () {
+    const service = await startServiceEmulator({
+      ...harness.separateServiceOptions(),
+      // The harness's state (read only here): the namespace is known, so only the broker is missing.
+      statePath: harness.statePath,
+      log: () => undefined,
+    });
+    try {
+      const headers = { Subject: alice.client.sub, Authorization: `Bearer ${await harness.token(alice.client)}`, 'Content-Type': 'application/json' };
+      const produced = await fetch(`${service.url}/api/v3/${alice.namespace}/topics/${topic}/records`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ value: { type: 'JSON', data: 1 } }),
+      });
+      assert.equal(produced.status, 503);
+      assert.equal(((await produced.json()) as { error_code: number }).error_code, 50302);
+      const created = await fetch(`${service.url}/api/v2/consumers/g-offline`, { method: 'POST', headers, body: '{}' });
+      const { base_uri: base } = (await created.json()) as { base_uri: string };
+      await fetch(`${base}/subscription`, { method: 'POST', headers, body: JSON.stringify({ topics: [topic] }) });
+      const fetched = await fetch(`${base}/records?timeout=1000`, { headers: { ...headers, Accept: 'application/vnd.kafka.binary.v2+json' } });
+      assert.equal(fetched.status, 503);
+      assert.equal(((await fetched.json()) as { error_code: number }).error_code, 50302);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('keeps producing to other topics after a topic it wrote to was deleted', async function () {
+    const doomed = `${topic}-gone`;
+    assert.equal((await alice.call('POST', `/api/v3/${alice.namespace}/${doomed}`)).body.status, 'success');
+    assert.equal((await alice.produce(doomed, { value: { type: 'JSON', data: 1 } })).status, 200);
+    assert.equal((await alice.call('DELETE', `/api/v3/${alice.namespace}/${doomed}`)).body.status, 'success');
+    const started = Date.now();
+    const answer = await alice.produce(topic, { value: { type: 'JSON', data: 'after delete' } });
+    assert.equal(answer.status, 200, answer.text);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    const gone = await alice.produce(doomed, { value: { type: 'JSON', data: 1 } });
+    assert.deepEqual([gone.status, gone.body.error_code], [404, 40401]);
   });
 });

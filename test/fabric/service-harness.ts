@@ -12,7 +12,7 @@ import { startAuthEmulator, type RunningAuthEmulator } from '../../fabric/auth-e
 import { fabricFile, type FabricClient } from '../../fabric/contract';
 import { createFabricKafkaAdmin } from '../../fabric/kafka-admin';
 import type { FabricKafkaAdmin } from '../../fabric/kafka-admin-api';
-import { startServiceEmulator, type RunningServiceEmulator } from '../../fabric/service-emulator';
+import { startServiceEmulator, type RunningServiceEmulator, type ServiceEmulatorOptions } from '../../fabric/service-emulator';
 import { DIASPORA_RESOURCE_SERVER, DIASPORA_SCOPE, SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
 import { loadFabric } from '../fixtures/fabric';
 
@@ -105,6 +105,19 @@ export class ServiceHarness {
       dataPlane: { brokers: this.brokers, ...this.adminLogin },
       log: (line) => this.logLines.push(line),
     });
+  }
+
+  /** Options of a second emulator on this harness's auth emulator and broker: no data plane, no state, no key delay. */
+  separateServiceOptions(): ServiceEmulatorOptions {
+    return {
+      port: 0,
+      authUrl: this.auth.url,
+      resourceServer: { clientId: DIASPORA_RESOURCE_SERVER, clientSecret: this.resourceSecret },
+      kafka: this.kafkaAdmin,
+      endpoint: this.brokers.join(','),
+      keyPropagationDelayMs: 0,
+      adminPassword: this.adminPassword,
+    };
   }
 
   async close(): Promise<void> {
