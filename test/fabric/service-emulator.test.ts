@@ -440,15 +440,7 @@ describe('fabric/service-emulator against the real broker and the auth emulator'
     });
 
     it('close() cuts a slow request short instead of waiting for it', async function () {
-      const service = await startServiceEmulator({
-        port: 0,
-        authUrl: harness.auth.url,
-        resourceServer: { clientId: DIASPORA_RESOURCE_SERVER, clientSecret: harness.resourceSecret },
-        kafka: harness.kafkaAdmin,
-        endpoint: harness.brokers.join(','),
-        keyPropagationDelayMs: 0,
-        adminPassword: harness.adminPassword,
-      });
+      const service = await startServiceEmulator(harness.separateServiceOptions());
       const basic = `Basic ${Buffer.from(`admin:${harness.adminPassword}`).toString('base64')}`;
       const set = await fetch(`${service.url}/_fabric/fail`, {
         method: 'POST',

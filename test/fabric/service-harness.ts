@@ -12,7 +12,7 @@ import { startAuthEmulator, type RunningAuthEmulator } from '../../fabric/auth-e
 import { fabricFile, type FabricClient } from '../../fabric/contract';
 import { createFabricKafkaAdmin } from '../../fabric/kafka-admin';
 import type { FabricKafkaAdmin } from '../../fabric/kafka-admin-api';
-import { startServiceEmulator, type RunningServiceEmulator } from '../../fabric/service-emulator';
+import { startServiceEmulator, type RunningServiceEmulator, type ServiceEmulatorOptions } from '../../fabric/service-emulator';
 import { DIASPORA_RESOURCE_SERVER, DIASPORA_SCOPE, SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
 import { loadFabric } from '../fixtures/fabric';
 
@@ -44,7 +44,7 @@ function brokerTarget(): { brokers: string[]; admin: { username: string; passwor
   };
 }
 
-async function answer(response: Response): Promise<HttpAnswer> {
+export async function answer(response: Response): Promise<HttpAnswer> {
   const text = await response.text();
   let body: unknown;
   try {
@@ -59,7 +59,7 @@ export class ServiceHarness {
   readonly clients: FabricClient[];
   readonly adminPassword = crypto.randomBytes(12).toString('hex');
   readonly brokers: string[];
-  private readonly adminLogin: { username: string; password: string };
+  readonly adminLogin: { username: string; password: string };
   readonly resourceSecret = crypto.randomBytes(12).toString('hex');
   private readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2b-service-'));
   readonly statePath = path.join(this.stateDir, 'service.json');
@@ -102,8 +102,22 @@ export class ServiceHarness {
       recreateDelayMs: 300,
       adminPassword: this.adminPassword,
       statePath: this.statePath,
+      dataPlane: { brokers: this.brokers, ...this.adminLogin },
       log: (line) => this.logLines.push(line),
     });
+  }
+
+  /** Options of a second emulator on this harness's auth emulator and broker: no data plane, no state, no key delay. */
+  separateServiceOptions(): ServiceEmulatorOptions {
+    return {
+      port: 0,
+      authUrl: this.auth.url,
+      resourceServer: { clientId: DIASPORA_RESOURCE_SERVER, clientSecret: this.resourceSecret },
+      kafka: this.kafkaAdmin,
+      endpoint: this.brokers.join(','),
+      keyPropagationDelayMs: 0,
+      adminPassword: this.adminPassword,
+    };
   }
 
   async close(): Promise<void> {
