@@ -261,7 +261,8 @@ export class Spool {
         this.warn(
           `spool ${file}: skipped ${lost} bytes after record ${scan.frames.length} (${scan.torn === 'checksum' ? 'checksum mismatch' : 'record cut short'}: the end of a write interrupted by a crash); the ${scan.frames.length} records before it are kept`,
         );
-        await fsp.truncate(file, scan.end);
+        // On a read-only folder the torn bytes stay; the next append, which needs the folder writable, overwrites them.
+        await fsp.truncate(file, scan.end).catch(() => undefined);
       }
       segments.push({ id, file, size: scan.end });
       records += scan.frames.length;
@@ -278,7 +279,8 @@ export class Spool {
     this.head = head;
     this.records = records;
     this.liveBytes = bytes;
-    this.tail = await fsp.open(segments[segments.length - 1].file, 'r+');
+    // Opened at the first append: a spool on a folder now read-only can still be read and sent.
+    this.tail = undefined;
   }
 
   private async writeLoop(): Promise<void> {

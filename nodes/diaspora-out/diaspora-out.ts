@@ -17,6 +17,8 @@ import { readOutSettings, type DiasporaOutDefFields, type OutSettings } from './
 /** Node-RED gives a closing node 15 s; keep a margin for the config node closing after us. */
 const CLOSE_TIMEOUT_MS = 8_000;
 const MIB = 1024 * 1024;
+/** The spool status changes with every event: shown at most this often. */
+const SPOOL_STATUS_EVERY_MS = 250;
 
 type DiasporaOutDef = NodeDef & DiasporaOutDefFields;
 
@@ -72,6 +74,25 @@ export = function register(RED: NodeAPI): void {
       return waitingStatus(problem && config.session.state.state === 'ready' ? `${spooled} · ${t('status.spool-retrying')}` : spooled);
     };
 
+    let spoolShownAt = 0;
+    let spoolLatest: NodeStatus | undefined;
+    let spoolTimer: NodeJS.Timeout | undefined;
+    const showSpool = (status: NodeStatus): void => {
+      spoolLatest = status;
+      if (spoolTimer) return;
+      const wait = spoolShownAt + SPOOL_STATUS_EVERY_MS - Date.now();
+      if (wait <= 0) {
+        spoolShownAt = Date.now();
+        node.status(status);
+        return;
+      }
+      spoolTimer = setTimeout(() => {
+        spoolTimer = undefined;
+        spoolShownAt = Date.now();
+        if (spoolLatest) node.status(spoolLatest);
+      }, wait);
+    };
+
     const spool =
       settings.whenNotReady === 'spool'
         ? new Spool({ dir: spoolDir(RED, node.id), maxBytes: settings.spoolSizeMB * MIB, warn: (message) => node.warn(message) })
@@ -87,7 +108,7 @@ export = function register(RED: NodeAPI): void {
         node.status(length > 0 ? waitingStatus(t('status.queued', { count: length })) : config.statusFor(config.session.state));
       },
       spool,
-      onSpool: (depth, bytes, problem) => node.status(spoolStatus(depth, bytes, problem)),
+      onSpool: (depth, bytes, problem) => showSpool(spoolStatus(depth, bytes, problem)),
       onSpoolRejected: (err) => node.error(t('errors.spool-rejected', { message: err.message })),
     });
 
@@ -115,6 +136,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       config.deregister(node);
+      if (spoolTimer) clearTimeout(spoolTimer);
       const closing = publisher.close(CLOSE_TIMEOUT_MS).then(async () => {
         // A redeploy or restart keeps the spool; removing the node from the flow deletes it, after saying what goes with it.
         if (!removed || !spool) return;

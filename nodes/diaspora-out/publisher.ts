@@ -76,6 +76,8 @@ export class Publisher {
   private readonly drainer: Drainer | undefined;
   /** Until the spool is open, what an earlier run left in it is unknown: events go through it. */
   private spoolOpen = false;
+  /** The last spool problem (full, disk, drain); shown until an append or a delivery succeeds. */
+  private spoolProblem: Error | undefined;
 
   constructor(private readonly deps: PublisherDeps) {
     deps.session.on('state', this.onState);
@@ -88,7 +90,10 @@ export class Publisher {
         canSend: () => !this.closed && this.deps.session.state.state === 'ready',
         onRejected: (_record, err) => this.deps.onSpoolRejected?.(err),
         onRetry: (err) => this.spoolChanged(err),
-        onProgress: () => this.spoolChanged(),
+        onProgress: () => {
+          this.spoolProblem = undefined;
+          this.spoolChanged();
+        },
       });
       spool.open().then(
         () => {
@@ -291,6 +296,7 @@ export class Publisher {
     spool.append(record).then(
       () => {
         settle(null);
+        this.spoolProblem = undefined;
         this.spoolChanged();
         this.drainer?.kick();
       },
@@ -308,8 +314,9 @@ export class Publisher {
   }
 
   private spoolChanged(problem?: Error): void {
+    if (problem) this.spoolProblem = problem;
     const spool = this.deps.spool;
-    if (spool && !this.closed) this.deps.onSpool?.(spool.depth + spool.appending, spool.bytes, problem);
+    if (spool && !this.closed) this.deps.onSpool?.(spool.depth + spool.appending, spool.bytes, this.spoolProblem);
   }
 
   /** The drain's transport: the shared producer. A record the broker can never take is refused for good; anything else is tried again. */
