@@ -11,7 +11,7 @@
  *   written and synced together, so a burst costs one sync, and a lone record waits for no timer;
  * - `interval`: like batch, but a sync happens at most every `fsyncIntervalMs`.
  * All three resolve an append only after its sync; they differ in cost per record and latency
- * (measured in bench/, documented in docs/benchmarks.md).
+ * (measured by bench/spool.ts, in docs/spool.md).
  *
  * `head.json` is replaced (write + rename) after every removal but not synced: after a crash of the
  * process it is current; after a crash of the machine it may be one removal behind, so at most the
@@ -301,7 +301,8 @@ export class Spool {
       while (this.waiting.length > 0 && (this.policy !== 'event' || batch.length === 0)) {
         const next = this.waiting.shift() as Append;
         if (this.liveBytes + batchBytes + next.frame.length > this.maxBytes) {
-          next.reject(new SpoolFullError(`the spool is full: ${this.records} events use ${formatBytes(this.liveBytes)} of its ${formatBytes(this.maxBytes)}`));
+          const events = this.records + batch.length;
+          next.reject(new SpoolFullError(`the spool is full: ${events} events use ${formatBytes(this.liveBytes + batchBytes)} of its ${formatBytes(this.maxBytes)}`));
           continue;
         }
         batch.push(next);

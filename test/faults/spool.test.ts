@@ -35,6 +35,12 @@ function seqsIn(text: string): number[] {
   return [...text.matchAll(SEQ)].map((m) => Number(m[1]));
 }
 
+/** mount/umount as root: directly when the suite runs as root, else through `sudo -n` (as .ci/run installs packages). */
+function asRoot(command: string, args: string[]): void {
+  if (process.getuid?.() === 0) execFileSync(command, args);
+  else execFileSync('sudo', ['-n', command, ...args]);
+}
+
 function readSeqs(file: string): number[] {
   return fs.existsSync(file) ? seqsIn(fs.readFileSync(file, 'utf8')) : [];
 }
@@ -299,7 +305,7 @@ describe('faults: diaspora-out spool on disk with Node-RED SIGKILLed', function 
   it('(c) spool on a full disk, then read-only: clear errors, the runtime stays up, every spooled event is delivered', async function () {
     const mount = path.join(userDir, 'diaspora-spool');
     fs.mkdirSync(mount);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount]);
+    asRoot('mount', ['-t', 'tmpfs', '-o', `size=256k,mode=0755,uid=${process.getuid?.() ?? 0},gid=${process.getgid?.() ?? 0}`, 'tmpfs', mount]);
     try {
       const TOTAL = 600;
       const pad = 'x'.repeat(1000);
@@ -322,7 +328,7 @@ describe('faults: diaspora-out spool on disk with Node-RED SIGKILLed', function 
 
       // Read-only: a crash, and the runtime restarted on the same spool, its folder now read-only.
       await nodeRed.stop('SIGKILL');
-      execFileSync('mount', ['-o', 'remount,ro', mount]);
+      asRoot('mount', ['-o', 'remount,ro', mount]);
       const statusesBefore = statuses().length;
       nodeRed = await start();
       const readOnly = new Sender(TOTAL + 20, (seq) => ({ pad, seq }));
@@ -356,7 +362,7 @@ describe('faults: diaspora-out spool on disk with Node-RED SIGKILLed', function 
     } finally {
       await nodeRed?.stop('SIGKILL');
       nodeRed = undefined;
-      execFileSync('umount', [mount]);
+      asRoot('umount', [mount]);
     }
   });
 });

@@ -374,14 +374,16 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
         fs.rmSync(userDir, { recursive: true, force: true });
       });
 
-      /** The records in the node's spool files. */
+      /** The records in the node's spool files, from its head (what was not removed yet); -1: no spool folder. */
       const spooled = (id: string): number => {
         const dir = path.join(userDir, 'diaspora-spool', id);
         if (!fs.existsSync(dir)) return -1;
+        const headFile = path.join(dir, 'head.json');
+        const head = fs.existsSync(headFile) ? (JSON.parse(fs.readFileSync(headFile, 'utf8')) as { segment: number; offset: number }) : { segment: 0, offset: 0 };
         return fs
           .readdirSync(dir)
-          .filter((f) => f.endsWith('.seg'))
-          .reduce((n, f) => n + scanFrames(fs.readFileSync(path.join(dir, f))).frames.length, 0);
+          .filter((f) => f.endsWith('.seg') && Number(f.slice(0, -4)) >= head.segment)
+          .reduce((n, f) => n + scanFrames(fs.readFileSync(path.join(dir, f)), Number(f.slice(0, -4)) === head.segment ? head.offset : 0).frames.length, 0);
       };
 
       it('holds events on disk while not ready (done() once stored, status with depth and size), sends them in order once ready, then bypasses the disk', async function () {
