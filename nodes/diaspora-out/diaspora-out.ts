@@ -75,21 +75,22 @@ export = function register(RED: NodeAPI): void {
     };
 
     let spoolShownAt = 0;
-    let spoolLatest: NodeStatus | undefined;
+    let spoolLatest: (() => NodeStatus) | undefined;
     let spoolTimer: NodeJS.Timeout | undefined;
-    const showSpool = (status: NodeStatus): void => {
+    /** Takes the status as a function: it is only worked out (translated) when shown. */
+    const showSpool = (status: () => NodeStatus): void => {
       spoolLatest = status;
       if (spoolTimer) return;
       const wait = spoolShownAt + SPOOL_STATUS_EVERY_MS - Date.now();
       if (wait <= 0) {
         spoolShownAt = Date.now();
-        node.status(status);
+        node.status(status());
         return;
       }
       spoolTimer = setTimeout(() => {
         spoolTimer = undefined;
         spoolShownAt = Date.now();
-        if (spoolLatest) node.status(spoolLatest);
+        if (spoolLatest) node.status(spoolLatest());
       }, wait);
     };
 
@@ -108,7 +109,7 @@ export = function register(RED: NodeAPI): void {
         node.status(length > 0 ? waitingStatus(t('status.queued', { count: length })) : config.statusFor(config.session.state));
       },
       spool,
-      onSpool: (depth, bytes, problem) => showSpool(spoolStatus(depth, bytes, problem)),
+      onSpool: (depth, bytes, problem) => showSpool(() => spoolStatus(depth, bytes, problem)),
       onSpoolRejected: (err) => node.error(t('errors.spool-rejected', { message: err.message })),
     });
 
