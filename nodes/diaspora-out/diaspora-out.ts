@@ -3,7 +3,10 @@
  * producer (the SDK's KafkaProducer.send(...).get()). Ack mode sends the msg on with where it was
  * written; fire mode has no output. Every failure ends in done(err), so Catch nodes see it.
  */
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { formatBytes, Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { OUT_MESSAGES } from './messages';
@@ -13,6 +16,9 @@ import { readOutSettings, type DiasporaOutDefFields, type OutSettings } from './
 
 /** Node-RED gives a closing node 15 s; keep a margin for the config node closing after us. */
 const CLOSE_TIMEOUT_MS = 8_000;
+const MIB = 1024 * 1024;
+/** The spool status changes with every event: shown at most this often. */
+const SPOOL_STATUS_EVERY_MS = 250;
 
 type DiasporaOutDef = NodeDef & DiasporaOutDefFields;
 
@@ -50,14 +56,48 @@ export = function register(RED: NodeAPI): void {
     const config: DiasporaConfigNode = configured;
     config.register(node);
 
-    /** The queue length, and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */
-    const queuedStatus = (length: number): NodeStatus => {
-      const queued = t('status.queued', { count: length });
+    /** What waits (queue or spool), and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */
+    const waitingStatus = (waiting: string): NodeStatus => {
       const session = config.statusFor(config.session.state);
       return config.session.state.state === 'error'
-        ? { fill: 'red', shape: 'ring', text: `${String(session.text)} · ${queued}` }
-        : { fill: 'yellow', shape: 'ring', text: queued };
+        ? { fill: 'red', shape: 'ring', text: `${String(session.text)} · ${waiting}` }
+        : { fill: 'yellow', shape: 'ring', text: waiting };
     };
+
+    /** Depth and size of the spool; a spool problem (full, disk error) in red until the next success. */
+    const spoolStatus = (depth: number, bytes: number, problem?: Error): NodeStatus => {
+      const spooled = t('status.spooled', { count: depth, size: formatBytes(bytes) });
+      if (problem?.name === 'SpoolFullError') return { fill: 'red', shape: 'ring', text: `${t('status.spool-full')} · ${spooled}` };
+      const disk = problem instanceof SpoolDiskError ? problem : problem?.cause instanceof SpoolDiskError ? problem.cause : undefined;
+      if (disk) return { fill: 'red', shape: 'dot', text: `${t('status.spool-disk', { code: disk.code ?? 'I/O error' })} · ${spooled}` };
+      if (depth === 0) return config.statusFor(config.session.state);
+      return waitingStatus(problem && config.session.state.state === 'ready' ? `${spooled} · ${t('status.spool-retrying')}` : spooled);
+    };
+
+    let spoolShownAt = 0;
+    let spoolLatest: (() => NodeStatus) | undefined;
+    let spoolTimer: NodeJS.Timeout | undefined;
+    /** Takes the status as a function: it is only worked out (translated) when shown. */
+    const showSpool = (status: () => NodeStatus): void => {
+      spoolLatest = status;
+      if (spoolTimer) return;
+      const wait = spoolShownAt + SPOOL_STATUS_EVERY_MS - Date.now();
+      if (wait <= 0) {
+        spoolShownAt = Date.now();
+        node.status(status());
+        return;
+      }
+      spoolTimer = setTimeout(() => {
+        spoolTimer = undefined;
+        spoolShownAt = Date.now();
+        if (spoolLatest) node.status(spoolLatest());
+      }, wait);
+    };
+
+    const spool =
+      settings.whenNotReady === 'spool'
+        ? new Spool({ dir: spoolDir(RED, node.id), maxBytes: settings.spoolSizeMB * MIB, warn: (message) => node.warn(message) })
+        : undefined;
 
     const publisher = new Publisher({
       session: config.session,
@@ -66,8 +106,11 @@ export = function register(RED: NodeAPI): void {
       settings,
       t,
       onQueue: (length) => {
-        node.status(length > 0 ? queuedStatus(length) : config.statusFor(config.session.state));
+        node.status(length > 0 ? waitingStatus(t('status.queued', { count: length })) : config.statusFor(config.session.state));
       },
+      spool,
+      onSpool: (depth, bytes, problem) => showSpool(() => spoolStatus(depth, bytes, problem)),
+      onSpoolRejected: (err) => node.error(t('errors.spool-rejected', { message: err.message })),
     });
 
     node.on('input', (msg: NodeMessageInFlow, send: (msg: NodeMessage) => void, done: Done) => {
@@ -92,9 +135,16 @@ export = function register(RED: NodeAPI): void {
       });
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       config.deregister(node);
-      publisher.close(CLOSE_TIMEOUT_MS).then(done, (err: unknown) => {
+      if (spoolTimer) clearTimeout(spoolTimer);
+      const closing = publisher.close(CLOSE_TIMEOUT_MS).then(async () => {
+        // A redeploy or restart keeps the spool; removing the node from the flow deletes it, after saying what goes with it.
+        if (!removed || !spool) return;
+        if (spool.depth > 0) node.warn(t('warnings.spool-dropped', { count: spool.depth, dir: spool.dir }));
+        await spool.destroy();
+      });
+      closing.then(done, (err: unknown) => {
         node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
         done();
       });
@@ -103,6 +153,12 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType('diaspora-out', DiasporaOut as unknown as Parameters<typeof RED.nodes.registerType>[1]);
 };
+
+/** One spool per node, under the Node-RED user directory, named by the node's id (kept across redeploys). */
+function spoolDir(RED: NodeAPI, nodeId: string): string {
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+  return path.join(userDir, 'diaspora-spool', nodeId.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
 
 /** A node that cannot work still answers every message, through done(err). */
 function refuseInput(node: Node, status: { fill: 'red'; shape: 'ring'; text: string }, message: string): void {

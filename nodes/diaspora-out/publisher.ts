@@ -1,17 +1,25 @@
 /**
  * The send path of one diaspora-out node, free of Node-RED: straight to the shared producer when
- * the session is ready, otherwise a bounded queue (flushed in order on `ready`) or an immediate
- * failure. Every event ends in exactly one `settle` call; nothing is dropped silently.
+ * the session is ready, otherwise a bounded queue (flushed in order on `ready`), the node's spool
+ * on disk (drained in order on `ready`) or an immediate failure. Every event ends in exactly one
+ * `settle` call; nothing is dropped silently.
  */
 import type { ConnectionManager, ProducerHandle, RecordMetadata } from '../../lib/connection-manager';
-import { isKafkaClientError } from '../../lib/kafka-errors';
+import type { OutRecord } from '../../lib/connection-types';
+import { isKafkaClientError, type KafkaClientError } from '../../lib/kafka-errors';
 import type { SessionState } from '../../lib/session-types';
+import { Drainer, type Delivery } from '../../lib/spool/drain';
+import { SpoolFullError, type Spool } from '../../lib/spool/spool';
 import { withTimeout } from '../../lib/with-timeout';
 import type { Substitutions } from '../shared/catalog';
 import type { OutgoingEvent } from './record';
+import { decodeSpooledEvent, encodeSpooledEvent } from './spooled-event';
 import type { OutSettings } from './settings';
 
-/** Called once per event: with the broker's metadata, or with the error to give to `done`. */
+/**
+ * Called once per event: with the broker's metadata, with the error to give to `done`, or (spool
+ * mode) with neither once the event is durably in the spool.
+ */
 export type Settle = (err: Error | null, meta?: RecordMetadata) => void;
 
 /** What the publisher needs of the session (DiasporaSession has it). */
@@ -28,9 +36,15 @@ export interface PublisherDeps {
   kafkaTopic(topic: string): string;
   /** The producer user id (the node's id). */
   userId: string;
-  settings: Pick<OutSettings, 'acks' | 'compression' | 'whenNotReady' | 'queueSize'>;
+  settings: Pick<OutSettings, 'acks' | 'compression' | 'whenNotReady' | 'queueSize' | 'spoolSizeMB'>;
   /** Called after every change of the queue length, and on state changes while messages wait. */
   onQueue(length: number): void;
+  /** Spool mode: the node's spool (opened by the publisher). */
+  spool?: Spool;
+  /** After every change of the spool (depth, size), or with the error the spool or its drain hit. */
+  onSpool?(depth: number, bytes: number, problem?: Error): void;
+  /** A spooled event the broker refused for good (e.g. too large): removed from the spool, reported here. */
+  onSpoolRejected?(err: Error): void;
   t(key: string, subs?: Substitutions): string;
 }
 
@@ -59,10 +73,37 @@ export class Publisher {
   private arrivals = 0;
   private resendTimer: NodeJS.Timeout | undefined;
   private resendDelayMs = 0;
+  private readonly drainer: Drainer | undefined;
+  /** Until the spool is open, what an earlier run left in it is unknown: events go through it. */
+  private spoolOpen = false;
+  /** The last spool problem (full, disk, drain); shown until an append or a delivery succeeds. */
+  private spoolProblem: Error | undefined;
 
   constructor(private readonly deps: PublisherDeps) {
     deps.session.on('state', this.onState);
     if (deps.session.state.state === 'ready') this.acquire();
+    const spool = deps.spool;
+    if (spool) {
+      this.drainer = new Drainer({
+        spool,
+        deliver: (records) => this.deliverSpooled(records),
+        canSend: () => !this.closed && this.deps.session.state.state === 'ready',
+        onRejected: (_record, err) => this.deps.onSpoolRejected?.(err),
+        onRetry: (err) => this.spoolChanged(err),
+        onProgress: () => {
+          this.spoolProblem = undefined;
+          this.spoolChanged();
+        },
+      });
+      spool.open().then(
+        () => {
+          this.spoolOpen = true;
+          this.spoolChanged();
+          this.drainer?.kick();
+        },
+        (err: unknown) => this.spoolChanged(asError(err)),
+      );
+    }
   }
 
   get queued(): number {
@@ -80,9 +121,13 @@ export class Publisher {
     }
     const order = this.arrivals++;
     const state = this.deps.session.state;
-    // Behind events waiting for a resend, a new one waits too: the order of a node's events is kept.
-    if (state.state === 'ready' && this.queue.length === 0) {
+    // Behind events waiting for a resend (or in the spool), a new one waits too: the order of a node's events is kept.
+    if (state.state === 'ready' && this.queue.length === 0 && this.spoolIdle()) {
       this.dispatch(event, settle, order);
+      return;
+    }
+    if (this.deps.spool) {
+      this.toSpool(this.deps.spool, event, settle);
       return;
     }
     if (this.deps.settings.whenNotReady === 'fail' || isHopeless(state)) {
@@ -108,6 +153,8 @@ export class Publisher {
     this.stopResend();
     const deadline = Date.now() + timeoutMs;
     this.failQueue(new NotReadyError(this.deps.t('errors.closed-before-ready')));
+    // What the drain has out stays in the spool unless the broker acknowledges it before this.
+    if (this.drainer) await withTimeout(this.drainer.stop(), Math.max(0, deadline - Date.now()));
     if (this.inFlight.size > 0) {
       await withTimeout(Promise.allSettled([...this.inFlight.values()]), Math.max(0, deadline - Date.now()));
     }
@@ -124,6 +171,8 @@ export class Publisher {
         Math.max(0, deadline - Date.now()),
       );
     }
+    // Appends already accepted finish (their messages hear the outcome); the files stay for the next start.
+    if (this.deps.spool) await withTimeout(this.deps.spool.close(), Math.max(0, deadline - Date.now()));
   }
 
   private readonly onState = (state: SessionState): void => {
@@ -131,11 +180,13 @@ export class Publisher {
     if (state.state === 'ready') {
       this.acquire();
       this.flush();
+      this.drainer?.kick();
     } else if (isHopeless(state) && this.queue.length > 0) {
       this.failQueue(this.notReady(state));
     } else if (this.queue.length > 0) {
       this.deps.onQueue(this.queue.length);
     }
+    this.spoolChanged();
   };
 
   /** Takes the shared producer of the session's current connection manager (it may have been replaced). */
@@ -200,23 +251,17 @@ export class Publisher {
       return;
     }
     const sent = handle
-      .send(
-        {
-          topic,
-          value: event.value,
-          key: event.key,
-          ...(event.headers ? { headers: event.headers } : {}),
-          ...(event.partition !== undefined ? { partition: event.partition } : {}),
-          ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
-        },
-        { acks: this.deps.settings.acks, compression: this.deps.settings.compression },
-      )
+      .send(outRecord(event, topic), { acks: this.deps.settings.acks, compression: this.deps.settings.compression })
       .then(
         (meta) => {
           this.resendDelayMs = 0;
           this.finish(settle, null, meta);
         },
         (err: unknown) => {
+          if (this.deps.spool && !this.closed && resendable(err) && this.inFlight.delete(settle)) {
+            this.toSpool(this.deps.spool, event, settle);
+            return;
+          }
           if (this.worthResending(err) && this.inFlight.delete(settle)) {
             this.requeue({ event, settle, order });
             return;
@@ -229,8 +274,78 @@ export class Publisher {
 
   /** Failures that end with the broker back or a new key, in queue mode. Others are the message's own. */
   private worthResending(err: unknown): boolean {
-    if (this.closed || this.deps.settings.whenNotReady !== 'queue' || !isKafkaClientError(err)) return false;
-    return err.transient || err.kind === 'auth-failed';
+    return !this.closed && this.deps.settings.whenNotReady === 'queue' && resendable(err);
+  }
+
+  /** The spool path is idle: open, empty, nothing being written or drained. Only then may an event bypass it. */
+  private spoolIdle(): boolean {
+    const spool = this.deps.spool;
+    if (!spool) return true;
+    return this.spoolOpen && spool.depth === 0 && spool.appending === 0 && !this.drainer?.active;
+  }
+
+  /** Durable in the spool, then settled (no metadata: the broker has not seen it yet); the drain sends it. */
+  private toSpool(spool: Spool, event: OutgoingEvent, settle: Settle): void {
+    let record: Buffer;
+    try {
+      record = encodeSpooledEvent(event);
+    } catch (err) {
+      settle(asError(err));
+      return;
+    }
+    spool.append(record).then(
+      () => {
+        settle(null);
+        this.spoolProblem = undefined;
+        this.spoolChanged();
+        this.drainer?.kick();
+      },
+      (err: unknown) => {
+        const error =
+          err instanceof SpoolFullError
+            ? new Error(this.deps.t('errors.spool-full', { size: this.deps.settings.spoolSizeMB, detail: err.message }), { cause: err })
+            : new Error(this.deps.t('errors.spool-disk', { message: asError(err).message }), { cause: err });
+        error.name = asError(err).name;
+        settle(error);
+        this.spoolChanged(error);
+      },
+    );
+    this.spoolChanged();
+  }
+
+  private spoolChanged(problem?: Error): void {
+    if (problem) this.spoolProblem = problem;
+    const spool = this.deps.spool;
+    if (spool && !this.closed) this.deps.onSpool?.(spool.depth + spool.appending, spool.bytes, this.spoolProblem);
+  }
+
+  /** The drain's transport: the shared producer. A record the broker can never take is refused for good; anything else is tried again. */
+  private async deliverSpooled(records: Buffer[]): Promise<Delivery[]> {
+    this.acquire();
+    const handle = this.handle;
+    if (!handle) {
+      const error = this.notReady(this.deps.session.state);
+      return records.map(() => ({ ok: false, error, retry: true }));
+    }
+    const options = { acks: this.deps.settings.acks, compression: this.deps.settings.compression };
+    return Promise.all(
+      records.map(async (record): Promise<Delivery> => {
+        let event: OutgoingEvent;
+        let topic: string;
+        try {
+          event = decodeSpooledEvent(record);
+          topic = this.deps.kafkaTopic(event.topic);
+        } catch (err) {
+          return { ok: false, error: asError(err), retry: false };
+        }
+        try {
+          await handle.send(outRecord(event, topic), options);
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, error: this.actionable(err), retry: !refusedForGood(err) };
+        }
+      }),
+    );
   }
 
   /** Settles once: a close that gave up on this send has already failed it. */
@@ -277,6 +392,28 @@ export class Publisher {
 function isHopeless(state: SessionState): boolean {
   if (state.state === 'signin-required') return true;
   return state.state === 'error' && state.reason !== 'broker-unreachable' && state.reason !== 'key-rejected';
+}
+
+function outRecord(event: OutgoingEvent, topic: string): OutRecord {
+  return {
+    topic,
+    value: event.value,
+    key: event.key,
+    ...(event.headers ? { headers: event.headers } : {}),
+    ...(event.partition !== undefined ? { partition: event.partition } : {}),
+    ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
+  };
+}
+
+function resendable(err: unknown): boolean {
+  return isKafkaClientError(err) && (err.transient || err.kind === 'auth-failed');
+}
+
+/** What the broker will refuse however often the record is sent: it must not block the spool behind it. */
+const REFUSED_FOR_GOOD: ReadonlySet<KafkaClientError['kind']> = new Set(['too-large', 'invalid-topic', 'invalid-partition']);
+
+function refusedForGood(err: unknown): boolean {
+  return isKafkaClientError(err) && REFUSED_FOR_GOOD.has(err.kind);
 }
 
 function asError(err: unknown): Error {

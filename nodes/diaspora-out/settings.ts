@@ -3,7 +3,7 @@
 export type OutMode = 'ack' | 'fire';
 export type AcksSetting = 'all' | 'leader' | 'none';
 export type CompressionSetting = 'none' | 'gzip' | 'snappy' | 'lz4';
-export type WhenNotReady = 'queue' | 'fail';
+export type WhenNotReady = 'queue' | 'fail' | 'spool';
 
 export interface DiasporaOutDefFields {
   fabric: string;
@@ -14,6 +14,7 @@ export interface DiasporaOutDefFields {
   compression?: string;
   whenNotReady?: string;
   queueSize?: number | string;
+  spoolSizeMB?: number | string;
 }
 
 export interface OutSettings {
@@ -27,9 +28,13 @@ export interface OutSettings {
   compression: CompressionSetting;
   whenNotReady: WhenNotReady;
   queueSize: number;
+  /** Spool mode: the most the node's spool on disk may hold, in MiB. */
+  spoolSizeMB: number;
 }
 
 export const DEFAULT_QUEUE_SIZE = 1000;
+export const DEFAULT_SPOOL_SIZE_MB = 100;
+export const WHEN_NOT_READY: readonly WhenNotReady[] = ['queue', 'fail', 'spool'];
 const ACKS: Record<AcksSetting, -1 | 1 | 0> = { all: -1, leader: 1, none: 0 };
 
 export function readOutSettings(def: DiasporaOutDefFields): OutSettings {
@@ -39,8 +44,9 @@ export function readOutSettings(def: DiasporaOutDefFields): OutSettings {
     mode: oneOf(def.mode, ['ack', 'fire'] as const, 'ack', 'mode'),
     acks: ACKS[oneOf(def.acks, ['all', 'leader', 'none'] as const, 'all', 'acks')],
     compression: oneOf(def.compression, ['none', 'gzip', 'snappy', 'lz4'] as const, 'none', 'compression'),
-    whenNotReady: oneOf(def.whenNotReady, ['queue', 'fail'] as const, 'queue', 'whenNotReady'),
+    whenNotReady: oneOf(def.whenNotReady, WHEN_NOT_READY, 'queue', 'whenNotReady'),
     queueSize: queueSize(def.queueSize),
+    spoolSizeMB: spoolSizeMB(def.spoolSizeMB),
   };
 }
 
@@ -56,6 +62,15 @@ function queueSize(value: number | string | undefined): number {
   const size = Number(value);
   if (!Number.isInteger(size) || size < 0) {
     throw new Error(`queueSize must be a whole number of messages, 0 or more, not "${String(value).slice(0, 40)}"`);
+  }
+  return size;
+}
+
+function spoolSizeMB(value: number | string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_SPOOL_SIZE_MB;
+  const size = Number(value);
+  if (!Number.isFinite(size) || size <= 0) {
+    throw new Error(`spoolSizeMB must be a number of megabytes above 0, not "${String(value).slice(0, 40)}"`);
   }
   return size;
 }

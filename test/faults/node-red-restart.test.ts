@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GlobusAuth, diasporaToken } from '../../lib/globus-auth';
-import { createDiasporaService } from '../../lib/diaspora-service';
 import { eventually, sleep } from '../fixtures/node-red';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { faultTopic } from './support/flows';
+import { registerFor } from './support/identity';
 import { api, startNodeRed, type NodeRedProcess } from './support/node-red-runner';
 import { countSequences, recordResult } from './support/results';
 
@@ -67,18 +66,6 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  /** Registers a v3 topic for the client's identity, as its own diaspora-topic node would; returns the Kafka name. */
-  async function registerFor(clientIndex: number, topic: string): Promise<string> {
-    const client = fabric.description.clients[clientIndex];
-    const auth = new GlobusAuth({ authUrl: fabric.description.authUrl, clientId: client.clientId, clientSecret: client.clientSecret });
-    const bundle = await auth.clientCredentials();
-    const service = createDiasporaService({ api: 'v3', serviceUrl: fabric.description.serviceUrl, subject: client.sub, accessToken: async () => diasporaToken(bundle).accessToken });
-    await service.createKey();
-    const answer = await service.registerTopic(topic);
-    assert.ok(['success', 'no-op'].includes(answer.status), answer.message);
-    return service.kafkaTopic(topic);
-  }
-
   function readLines(file: string): number[] {
     if (!fs.existsSync(file)) return [];
     return fs
@@ -90,7 +77,7 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
 
   for (const c of CASES) it(`resumes at the committed offset: no gap, duplicates counted (${c.label})`, async function () {
     const topic = faultTopic('restart');
-    const kafkaTopic = await registerFor(0, topic);
+    const kafkaTopic = await registerFor(fabric, 0, topic);
     const client = fabric.description.clients[0];
     const outFile = path.join(userDir, `events-${topic}.jsonl`);
     const groupId = `h10-restart-${topic}`;

@@ -6,11 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import type { FabricDescription } from '../../fabric/contract';
 import { registerCompressionCodecs } from '../../lib/kafka-codecs';
+import { scanFrames } from '../../lib/spool/frame';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../../nodes/shared/config-node';
 import { loadFabric } from '../fixtures/fabric';
@@ -46,6 +50,8 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
   let fabric: FabricDescription;
   let control: FabricControl;
   let kafka: Kafka;
+  /** The last deploy's flow and credentials, for redeploys. */
+  let deployed: { flow: FlowNode[]; credentials: Record<string, object> } | undefined;
 
   before(function () {
     fabric = loadFabric();
@@ -123,6 +129,7 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
     ];
     const credentials = Object.assign({}, config.credentials, ...(opts.otherConfigs ?? []).map((c) => c.credentials)) as Record<string, object>;
     await helper.load(NODES, flow, credentials);
+    deployed = { flow, credentials };
     return {
       config: helper.getNode('cfg') as unknown as DiasporaConfigNode,
       out: new Sink(helper, 'out'),
@@ -352,6 +359,87 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
       // Once the session has given up, new messages fail at once instead of queueing forever.
       inject(helper, 'queue', { tag: 'late-2', topic, payload: 3 });
       assert.match(errorOf(await d.caught.next('late-2', 1_000)), /: not ready in time: /);
+    });
+
+    describe('spool mode', function () {
+      let userDir: string;
+
+      before(function () {
+        userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h5-spool-'));
+        helper.settings({ userDir });
+      });
+
+      after(function () {
+        helper.settings({ userDir: undefined });
+        fs.rmSync(userDir, { recursive: true, force: true });
+      });
+
+      /** The records in the node's spool files, from its head (what was not removed yet); -1: no spool folder. */
+      const spooled = (id: string): number => {
+        const dir = path.join(userDir, 'diaspora-spool', id);
+        if (!fs.existsSync(dir)) return -1;
+        const headFile = path.join(dir, 'head.json');
+        const head = fs.existsSync(headFile) ? (JSON.parse(fs.readFileSync(headFile, 'utf8')) as { segment: number; offset: number }) : { segment: 0, offset: 0 };
+        return fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.seg') && Number(f.slice(0, -4)) >= head.segment)
+          .reduce((n, f) => n + scanFrames(fs.readFileSync(path.join(dir, f)), Number(f.slice(0, -4)) === head.segment ? head.offset : 0).frames.length, 0);
+      };
+
+      it('holds events on disk while not ready (done() once stored, status with depth and size), sends them in order once ready, then bypasses the disk', async function () {
+        previousDelay = await control.setKeyPropagationDelay(6_000);
+        const statuses: string[] = [];
+        const d = await deploy('v1', [{ id: 'spool', whenNotReady: 'spool' }]);
+        helper.getNode('spool')?.on('call:status', (call: unknown) => statuses.push((call as StatusCall).args[0]?.text ?? ''));
+        const topic = uniqueTopic('spooled');
+        for (let i = 0; i < 5; i++) inject(helper, 'spool', { tag: `p-${i}`, topic, key: 'one-partition', payload: { i } });
+        for (let i = 0; i < 5; i++) await d.completed.next(`p-${i}`, 5_000);
+        assert.notEqual(d.config.session.state.state, 'ready', 'done() ran before the session was ready');
+        assert.equal(d.out.messages.length, 0, 'a spooled message is not sent on: the broker has not acknowledged it');
+        assert.equal(spooled('spool'), 5);
+        await eventually('"spool 5 · <size>" in the status', () => statuses.find((t) => /spool 5 · \d+ B$/.test(t)), 2_000);
+
+        const kafkaTopic = await register(d.config, topic);
+        const records = await readBack(kafkaTopic, 5);
+        assert.deepEqual(records.map((r) => (JSON.parse(r.value?.toString() ?? '') as { i: number }).i), [0, 1, 2, 3, 4]);
+        await eventually('the spool to empty', () => (spooled('spool') === 0 ? true : undefined), 10_000);
+        await eventually('the spool status to clear', () => (statuses.length > 0 && !statuses[statuses.length - 1].startsWith('spool') ? true : undefined), 5_000);
+
+        inject(helper, 'spool', { tag: 'p-5', topic, key: 'one-partition', payload: { i: 5 } });
+        const direct = await d.out.next('p-5', 10_000);
+        assert.equal((direct.diaspora as Metadata).offset, '5', 'ready and empty: straight to the broker, with its metadata');
+        assert.equal(spooled('spool'), 0);
+        assert.equal(d.caught.messages.length, 0, d.caught.messages.map(errorOf).join('; '));
+      });
+
+      it('a redeploy keeps the spool; removing the node deletes it after a warning with the number of events dropped', async function () {
+        previousDelay = await control.setKeyPropagationDelay(60_000);
+        const d = await deploy('v1', [{ id: 'spool', whenNotReady: 'spool' }]);
+        const topic = uniqueTopic('kept');
+        for (let i = 0; i < 3; i++) inject(helper, 'spool', { tag: `k-${i}`, topic, payload: { i } });
+        for (let i = 0; i < 3; i++) await d.completed.next(`k-${i}`, 5_000);
+        const flow = deployed?.flow ?? [];
+        const credentials = deployed?.credentials ?? {};
+
+        await helper.setFlows(flow.map((n) => (n.id === 'spool' ? { ...n, name: 'renamed' } : n)), 'nodes', credentials);
+        assert.equal(spooled('spool'), 3, 'the changed node kept its spool');
+        inject(helper, 'spool', { tag: 'k-3', topic, payload: { i: 3 } });
+        await eventually('the fourth event on disk', () => (spooled('spool') === 4 ? true : undefined), 5_000);
+
+        await helper.setFlows(flow.filter((n) => n.id !== 'spool'), 'nodes', credentials);
+        assert.equal(spooled('spool'), -1, 'the spool folder is gone');
+        const logged = JSON.stringify(helper.log().args);
+        assert.match(logged, /node removed from the flow: its spool held 4 events not yet sent, deleted with it/);
+      });
+
+      it('a full spool fails the message with done(err) naming spoolSizeMB', async function () {
+        previousDelay = await control.setKeyPropagationDelay(60_000);
+        const d = await deploy('v1', [{ id: 'small-spool', whenNotReady: 'spool', spoolSizeMB: 0.01 }]);
+        const topic = uniqueTopic('full');
+        for (let i = 0; i < 4; i++) inject(helper, 'small-spool', { tag: `f-${i}`, topic, payload: 'x'.repeat(4000) });
+        for (let i = 0; i < 2; i++) await d.completed.next(`f-${i}`, 5_000);
+        for (let i = 2; i < 4; i++) assert.match(errorOf(await d.caught.next(`f-${i}`, 5_000)), /spool full \(spoolSizeMB 0\.01\): the spool is full: 2 events use [\d.]+ KB of its 10\.2 KB/);
+      });
     });
 
     it('closing the node fails its queued messages with done(err) and still calls close\'s done', async function () {

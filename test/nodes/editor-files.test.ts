@@ -19,7 +19,7 @@ const FLOW_TYPES: readonly NodeType[] = ['diaspora-topic', 'diaspora-out', 'dias
 const CONTRACT: Record<NodeType, readonly string[]> = {
   'diaspora-config': ['name', 'api', 'serviceUrl', 'authUrl', 'clientId', 'authMode', 'brokers', 'kafkaAuth', 'tls', 'readyTimeout', 'preset', 'version'],
   'diaspora-topic': ['name', 'fabric', 'action', 'topic'],
-  'diaspora-out': ['name', 'fabric', 'topic', 'key', 'mode', 'acks', 'compression', 'whenNotReady', 'queueSize', 'outputs'],
+  'diaspora-out': ['name', 'fabric', 'topic', 'key', 'mode', 'acks', 'compression', 'whenNotReady', 'queueSize', 'spoolSizeMB', 'outputs'],
   'diaspora-in': ['name', 'fabric', 'topics', 'start', 'groupId', 'format', 'commit', 'window'],
 };
 
@@ -47,6 +47,7 @@ const BAD_VALUES: Record<NodeType, Record<string, unknown[]>> = {
     compression: ['zstd'],
     whenNotReady: ['drop'],
     queueSize: [-1, 1.5, 'many'],
+    spoolSizeMB: [0, -1, 'big', ''],
   },
   'diaspora-in': {
     topics: ['', ' , ', 'ok, not ok'],
@@ -66,7 +67,7 @@ const GOOD_VALUES: Record<NodeType, Record<string, unknown[]>> = {
     readyTimeout: [1, '600'],
   },
   'diaspora-topic': { topic: ['', 'topic-abc123', 'ns-0123456789ab.readings'] },
-  'diaspora-out': { queueSize: [0, '50'], topic: [''] },
+  'diaspora-out': { queueSize: [0, '50'], topic: [''], spoolSizeMB: [1, '0.5', 2048] },
   'diaspora-in': { topics: ['a-topic', 'a-topic, b_topic,c.topic'], groupId: ['', 'lab group 1'], window: ['', 1, '256', 10_000] },
 };
 

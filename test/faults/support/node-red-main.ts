@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   // its type declarations list only the built-in ones.
   RED.init(server, settings as unknown as Parameters<typeof RED.init>[1]);
   app.use('/', RED.httpAdmin);
+  // The flows' own HTTP endpoints (http in nodes), under httpNodeRoot.
+  app.use(settings.httpNodeRoot, RED.httpNode);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   await RED.start();
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
