@@ -9,23 +9,14 @@ import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '
 import type { DiasporaConfigNode } from '../shared/config-node';
 import { statusForState } from '../shared/status';
 import { registerAdminRoutes } from './admin-routes';
+import { CONFIG_CREDENTIALS } from './schema';
 import { inertSettings, readConfigDef, type ConfigDef } from './settings';
 import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
-/** The editor edits only clientSecret and ca; the runtime writes the rest. */
-const credentialFields = {
-  clientSecret: { type: 'password' },
-  tokens: { type: 'password' },
-  tokensFor: { type: 'password' },
-  accessKey: { type: 'password' },
-  secretKey: { type: 'password' },
-  endpoint: { type: 'text' },
-  keyCreatedAt: { type: 'text' },
-  keyFor: { type: 'password' },
-  ca: { type: 'text' },
-} as const;
+/** The editor edits only the user-typed credentials (schema.ts); the runtime writes the rest. */
+const credentialFields = Object.fromEntries(Object.entries(CONFIG_CREDENTIALS).map(([name, spec]) => [name, { type: spec.type }]));
 
 type ConfigNode = DiasporaConfigNode & Node<StoredSecrets>;
 

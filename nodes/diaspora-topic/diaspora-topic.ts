@@ -6,7 +6,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import type { TopicAnswer } from '../../lib/diaspora-service';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { readText } from '../shared/read-settings';
 import { whenIdentified } from './identity';
+import { TOPIC_ACTIONS, TOPIC_SCHEMA } from './schema';
 import { TOPIC_MESSAGES } from './messages';
 
 /** Topic calls only need the Globus identity; it normally arrives within a second or two. */
@@ -14,8 +16,9 @@ const IDENTITY_TIMEOUT_MS = 30_000;
 /** How long the result of the last call stays on the status before the shared state returns. */
 const RESULT_STATUS_MS = 3_000;
 
-const ACTIONS = ['register', 'unregister', 'list'] as const;
-type TopicAction = (typeof ACTIONS)[number];
+/** The actions a message can ask for ('msg' is the node's setting that takes them from msg.action). */
+type TopicAction = Exclude<(typeof TOPIC_ACTIONS)[number], 'msg'>;
+const ACTIONS: readonly TopicAction[] = TOPIC_ACTIONS.filter((a): a is TopicAction => a !== 'msg');
 
 interface DiasporaTopicDef extends NodeDef {
   fabric: string;
@@ -37,8 +40,9 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const configured = RED.nodes.getNode(def.fabric);
-    const fixedAction = (def.action ?? 'register').trim();
-    const fixedTopic = (def.topic ?? '').trim();
+    const values = def as unknown as Readonly<Record<string, unknown>>;
+    const fixedAction = readText(TOPIC_SCHEMA, values, 'action');
+    const fixedTopic = readText(TOPIC_SCHEMA, values, 'topic');
 
     if (!isDiasporaConfigNode(configured)) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.no-config') });
