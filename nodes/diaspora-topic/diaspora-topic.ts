@@ -6,9 +6,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import type { TopicAnswer } from '../../lib/diaspora-service';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
-import { readText } from '../shared/read-settings';
 import { whenIdentified } from './identity';
-import { TOPIC_ACTIONS, TOPIC_SCHEMA } from './schema';
+import { TOPIC_ACTIONS } from './schema';
+import { readTopicSettings } from './settings';
 import { TOPIC_MESSAGES } from './messages';
 
 /** Topic calls only need the Globus identity; it normally arrives within a second or two. */
@@ -40,9 +40,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const configured = RED.nodes.getNode(def.fabric);
-    const values = def as unknown as Readonly<Record<string, unknown>>;
-    const fixedAction = readText(TOPIC_SCHEMA, values, 'action');
-    const fixedTopic = readText(TOPIC_SCHEMA, values, 'topic');
+    const { action: fixedAction, topic: fixedTopic } = readTopicSettings(def as unknown as Readonly<Record<string, unknown>>);
 
     if (!isDiasporaConfigNode(configured)) {
       node.status({ fill: 'red', shape: 'ring', text: t('status.no-config') });
