@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { CONFIG_SCHEMA } from '../../../../nodes/diaspora-config/schema';
+import { CONFIG_CREDENTIALS, CONFIG_SCHEMA } from '../../../../nodes/diaspora-config/schema';
+import { RUNTIME_FIELDS } from '../../../../nodes/diaspora-config/secret-file';
 import { SDK_NATIVE_CLIENT_ID } from '../../../../lib/globus-constants';
 import { IN_SCHEMA } from '../../../../nodes/diaspora-in/schema';
 import { OUT_SCHEMA } from '../../../../nodes/diaspora-out/schema';
@@ -28,5 +29,10 @@ describe('unit: property schema', function () {
     assert.deepEqual(problemOf(IN_SCHEMA, 'topics', 'ok, not ok', {}), { code: 'invalid-topic', params: { topic: 'not ok' } });
     assert.deepEqual(problemOf(IN_SCHEMA, 'topics', ' , ', {}), { code: 'no-topics' });
     assert.deepEqual(problemOf(CONFIG_SCHEMA, 'brokers', 'a:1, b', {}), { code: 'invalid-brokers', params: { broker: 'b' } });
+  });
+
+  it('keeps in the secret file exactly the credentials the runtime writes (those without a dialog field)', function () {
+    const runtimeWritten = Object.entries(CONFIG_CREDENTIALS).filter(([, spec]) => !spec.userInput).map(([name]) => name);
+    assert.deepEqual([...RUNTIME_FIELDS].sort(), runtimeWritten.sort());
   });
 });
