@@ -7,6 +7,7 @@ import { DiasporaSession } from '../../lib/diaspora-session';
 import { kafkaTopicName } from '../../lib/diaspora-service';
 import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '../../lib/session-types';
 import type { DiasporaConfigNode } from '../shared/config-node';
+import type { Translate } from '../shared/catalog';
 import { statusForState } from '../shared/status';
 import { registerAdminRoutes } from './admin-routes';
 import { CONFIG_CREDENTIALS } from './schema';
@@ -21,12 +22,14 @@ const credentialFields = Object.fromEntries(Object.entries(CONFIG_CREDENTIALS).m
 type ConfigNode = DiasporaConfigNode & Node<StoredSecrets>;
 
 export = function register(RED: NodeAPI): void {
+  // Node-RED's own lookup, without the English fallback the flow nodes use: the tests on the
+  // helper runtime (whose RED._ returns the key) check the shared vocabulary's keys through it.
+  const t: Translate = (key, subs) => RED._(`diaspora-config.${key}`, subs);
+
   function DiasporaConfig(this: ConfigNode, def: NodeDef & ConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const users = new Map<string, Node>();
-    const t = (key: string, subs?: Record<string, string | number>): string =>
-      RED._(`diaspora-config.${key}`, subs);
 
     const file = secretFileFor(RED, node.id);
     const fromFile = file?.read();

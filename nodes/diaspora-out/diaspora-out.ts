@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
-import { OUT_MESSAGES } from './messages';
+import { noConfigStatus, problem, queuedStatus } from '../shared/status';
 import { Publisher } from './publisher';
 import { buildEvent } from './record';
 import { readOutSettings, type DiasporaOutDefFields, type OutSettings } from './settings';
@@ -27,7 +27,8 @@ interface DiasporaOutMetadata {
 type Done = (err?: Error) => void;
 
 export = function register(RED: NodeAPI): void {
-  const t = catalog(RED, 'diaspora-out', OUT_MESSAGES);
+  const t = catalog(RED, 'diaspora-out');
+  const shared = catalog(RED, 'diaspora-config');
 
   function DiasporaOut(this: Node, def: DiasporaOutDef): void {
     RED.nodes.createNode(this, def);
@@ -40,24 +41,15 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       const message = t('errors.bad-config', { message: err instanceof Error ? err.message : String(err) });
       node.error(message);
-      refuseInput(node, { fill: 'red', shape: 'ring', text: t('status.bad-config') }, message);
+      refuseInput(node, problem(t('status.bad-config')), message);
       return;
     }
     if (!isDiasporaConfigNode(configured)) {
-      refuseInput(node, { fill: 'red', shape: 'ring', text: t('status.no-config') }, t('errors.no-config'));
+      refuseInput(node, noConfigStatus(shared), t('errors.no-config'));
       return;
     }
     const config: DiasporaConfigNode = configured;
     config.register(node);
-
-    /** The queue length, and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */
-    const queuedStatus = (length: number): NodeStatus => {
-      const queued = t('status.queued', { count: length });
-      const session = config.statusFor(config.session.state);
-      return config.session.state.state === 'error'
-        ? { fill: 'red', shape: 'ring', text: `${String(session.text)} · ${queued}` }
-        : { fill: 'yellow', shape: 'ring', text: queued };
-    };
 
     const publisher = new Publisher({
       session: config.session,
@@ -66,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       settings,
       t,
       onQueue: (length) => {
-        node.status(length > 0 ? queuedStatus(length) : config.statusFor(config.session.state));
+        node.status(length > 0 ? queuedStatus(length, config.session.state, shared) : config.statusFor(config.session.state));
       },
     });
 
@@ -105,7 +97,7 @@ export = function register(RED: NodeAPI): void {
 };
 
 /** A node that cannot work still answers every message, through done(err). */
-function refuseInput(node: Node, status: { fill: 'red'; shape: 'ring'; text: string }, message: string): void {
+function refuseInput(node: Node, status: NodeStatus, message: string): void {
   node.status(status);
   node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: Done) => done(new Error(message)));
 }
