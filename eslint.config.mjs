@@ -1,5 +1,6 @@
 // ESLint flat config: TypeScript sources with typescript-eslint's recommended rules, plain JS
-// (build scripts, this file) with ESLint's. Editor .html files are not linted.
+// (build scripts, this file) with ESLint's. The editor code (nodes/*/editor/, nodes/shared/editor/)
+// runs in the browser, with Node-RED's RED and jQuery's $ as globals.
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import globals from 'globals';
@@ -28,5 +29,9 @@ export default defineConfig([
       // the test helper ships no type declarations, so it is required and typed by hand.
       '@typescript-eslint/no-require-imports': ['error', { allowAsImport: true, allow: ['^node-red-node-test-helper$'] }],
     },
+  },
+  {
+    files: ['nodes/*/editor/**/*.ts', 'nodes/shared/editor/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser, ...globals.jquery, RED: 'readonly' } },
   },
 ]);

@@ -20,6 +20,7 @@ import { SocketRegistry, SocketTracker, createKafkaClient } from './kafka-client
 import { ManagedConsumer } from './kafka-consumer';
 import { classifyKafkaError, KafkaClientError } from './kafka-errors';
 import { closedError, SharedProducer } from './kafka-producer';
+import { isBrokerAddress } from './kafka-names';
 import { withTimeout } from './with-timeout';
 
 export type * from './connection-types';
@@ -212,14 +213,12 @@ export class ConnectionManager extends EventEmitter {
   }
 }
 
-const BROKER = /^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
-
 function checkSettings(settings: ConnectionSettings): ConnectionSettings {
   const fail = (message: string): never => {
     throw new KafkaClientError('other', `invalid Kafka connection settings: ${message}`);
   };
   if (!Array.isArray(settings.brokers) || settings.brokers.length === 0) fail('at least one broker (host:port) is required');
-  for (const b of settings.brokers) if (typeof b !== 'string' || !BROKER.test(b)) fail(`"${String(b)}" is not host:port`);
+  for (const b of settings.brokers) if (!isBrokerAddress(b)) fail(`"${String(b)}" is not host:port`);
   const c = settings.credentials;
   if (c?.mechanism === 'scram-sha-512') {
     if (!c.username || typeof c.password !== 'string' || c.password.length === 0) fail('SCRAM needs a username and a password');

@@ -3,6 +3,7 @@
  * branch on. Works on the error's whole cause chain: kafkajs wraps the broker's answer in retry
  * and non-retriable wrappers.
  */
+import { isTopicName } from './kafka-names';
 
 export type KafkaErrorKind =
   | 'topic-not-authorized'
@@ -80,11 +81,9 @@ function causeChain(err: unknown): ErrorLink[] {
   return links;
 }
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
 /** Kafka's topic name rule; returns the name, or throws an 'invalid-topic' KafkaClientError. */
 export function checkTopicName(topic: unknown): string {
-  if (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+  if (!isTopicName(topic)) {
     const shown = typeof topic === 'string' ? `"${topic}"` : String(topic);
     throw new KafkaClientError('invalid-topic', invalidTopicMessage(shown), {
       topic: typeof topic === 'string' ? topic : undefined,

@@ -3,23 +3,18 @@
  * GET of https://kafka.<region>.amazonaws.com/?Action=kafka-cluster:Connect (service
  * kafka-cluster, 900 s), User-Agent appended after signing, base64url without padding.
  *
- * Signing is done by the building blocks of `aws-msk-iam-sasl-signer-js` (@smithy/signature-v4
- * with @aws-crypto/sha256-js): its own entry point reads credentials from provider chains and the
- * clock from Date.now(), while we sign with the Diaspora key and need a settable clock for tests.
+ * Signed with the two building blocks `aws-msk-iam-sasl-signer-js` itself uses (@smithy/signature-v4
+ * with @aws-crypto/sha256-js), depended on directly: the signer's own entry point reads credentials
+ * from AWS provider chains (pulling in the AWS SDK) and the clock from Date.now(), while we sign with
+ * the Diaspora key and need a settable clock for tests.
  */
-import { createRequire } from 'node:module';
-import type * as SignatureV4Module from '@smithy/signature-v4';
-import type * as Sha256Module from '@aws-crypto/sha256-js';
-
-// Resolve the signer package's own copies, whatever the install layout hoisted.
-const signerRequire = createRequire(require.resolve('aws-msk-iam-sasl-signer-js'));
-const { SignatureV4 } = signerRequire('@smithy/signature-v4') as typeof SignatureV4Module;
-const { Sha256 } = signerRequire('@aws-crypto/sha256-js') as typeof Sha256Module;
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 export const MSK_SIGNING_SERVICE = 'kafka-cluster';
 export const MSK_TOKEN_LIFETIME_S = 900;
-/** The signer package's own user agent, a value MSK brokers are known to accept. */
-const USER_AGENT = `aws-msk-iam-sasl-signer-js/${(signerRequire('aws-msk-iam-sasl-signer-js/package.json') as { version: string }).version}`;
+/** The user agent of the signer package (version 1.0.3), a value MSK brokers are known to accept. */
+const USER_AGENT = 'aws-msk-iam-sasl-signer-js/1.0.3';
 
 export interface MskIamTokenOptions {
   accessKey: string;

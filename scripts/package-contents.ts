@@ -55,6 +55,11 @@ function isCompiledSource(file: string): boolean {
   return file.endsWith('.ts') && !file.endsWith('.d.ts');
 }
 
+/** Editor code (nodes/<type>/editor/, nodes/shared/editor/) ships only bundled into each node's .html. */
+function isEditorSource(file: string): boolean {
+  return /^[^/]+\/editor\//.test(file);
+}
+
 /** Every file the tarball must hold, derived from the source tree at root (paths relative to the package). */
 export function expectedPackageFiles(root: string, pkg: PackageJson): Set<string> {
   const expected = new Set<string>(PACKAGE_DOCUMENTS);
@@ -63,6 +68,7 @@ export function expectedPackageFiles(root: string, pkg: PackageJson): Set<string
     expected.add(js.replace(/\.js$/, '.html'));
   }
   for (const file of listFiles(path.join(root, 'nodes'))) {
+    if (isEditorSource(file)) continue;
     if (isCompiledSource(file)) expected.add(`dist/nodes/${file.replace(/\.ts$/, '.js')}`);
     else if (NODE_ASSET_EXTENSIONS.has(path.extname(file))) expected.add(`dist/nodes/${file}`);
   }

@@ -3,13 +3,12 @@
  * fabric preset. Every route is behind Node-RED's authentication and a diaspora-config.read or
  * .write permission (401 without a valid token, 403 without the permission).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
 import { AuthError } from '../../lib/globus-auth';
 import { DiasporaServiceError } from '../../lib/diaspora-service';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { readFabricPreset } from './fabric-preset';
 import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
@@ -42,7 +41,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   admin.get('/diaspora/fabric-preset', guard(READ), (_req: Request, res: Response) => {
     const preset = readFabricPreset();
     if (preset) res.json(preset);
-    else res.status(404).json({ error: 'no local fabric is running (start it with: npm run fabric -- start)' });
+    else res.status(404).json({ error: 'no local fabric is running (start one with: npm run fabric -- start; DIASPORA_FABRIC_DIR names its folder)' });
   });
 
   const withNode =
@@ -85,41 +84,6 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       return (await node.session.service()).registerTopic(topic);
     }),
   );
-}
-
-interface FabricPreset {
-  serviceUrl: string;
-  authUrl: string;
-  brokers: string[];
-  clientId: string;
-  users: { username: string }[];
-  clients: { clientId: string }[];
-}
-
-/** The running local fabric's public description, without any secret. */
-function readFabricPreset(): FabricPreset | undefined {
-  const candidates = [
-    process.env.DIASPORA_FABRIC_FILE,
-    process.env.DIASPORA_FABRIC_DIR ? path.join(process.env.DIASPORA_FABRIC_DIR, 'fabric.json') : undefined,
-    path.resolve(__dirname, '..', '..', '..', '.fabric', 'fabric.json'),
-    path.resolve(process.cwd(), '.fabric', 'fabric.json'),
-  ].filter((p): p is string => !!p);
-  for (const file of candidates) {
-    try {
-      const fabric = JSON.parse(fs.readFileSync(file, 'utf8')) as FabricPreset;
-      return {
-        serviceUrl: fabric.serviceUrl,
-        authUrl: fabric.authUrl,
-        brokers: fabric.brokers,
-        clientId: fabric.clientId,
-        users: (fabric.users ?? []).map((u) => ({ username: u.username })),
-        clients: (fabric.clients ?? []).map((c) => ({ clientId: c.clientId })),
-      };
-    } catch {
-      // not there or not readable: try the next place
-    }
-  }
-  return undefined;
 }
 
 /** 502 when Globus Auth or the Diaspora service could not be reached (not the caller's fault), else 400. */

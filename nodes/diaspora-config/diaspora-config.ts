@@ -7,35 +7,29 @@ import { DiasporaSession } from '../../lib/diaspora-session';
 import { kafkaTopicName } from '../../lib/diaspora-service';
 import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '../../lib/session-types';
 import type { DiasporaConfigNode } from '../shared/config-node';
+import type { Translate } from '../shared/catalog';
 import { statusForState } from '../shared/status';
 import { registerAdminRoutes } from './admin-routes';
+import { CONFIG_CREDENTIALS } from './schema';
 import { inertSettings, readConfigDef, type ConfigDef } from './settings';
 import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
-/** The editor edits only clientSecret and ca; the runtime writes the rest. */
-const credentialFields = {
-  clientSecret: { type: 'password' },
-  tokens: { type: 'password' },
-  tokensFor: { type: 'password' },
-  accessKey: { type: 'password' },
-  secretKey: { type: 'password' },
-  endpoint: { type: 'text' },
-  keyCreatedAt: { type: 'text' },
-  keyFor: { type: 'password' },
-  ca: { type: 'text' },
-} as const;
+/** The editor edits only the user-typed credentials (schema.ts); the runtime writes the rest. */
+const credentialFields = Object.fromEntries(Object.entries(CONFIG_CREDENTIALS).map(([name, spec]) => [name, { type: spec.type }]));
 
 type ConfigNode = DiasporaConfigNode & Node<StoredSecrets>;
 
 export = function register(RED: NodeAPI): void {
+  // Node-RED's own lookup, without the English fallback the flow nodes use: the tests on the
+  // helper runtime (whose RED._ returns the key) check the shared vocabulary's keys through it.
+  const t: Translate = (key, subs) => RED._(`diaspora-config.${key}`, subs);
+
   function DiasporaConfig(this: ConfigNode, def: NodeDef & ConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const users = new Map<string, Node>();
-    const t = (key: string, subs?: Record<string, string | number>): string =>
-      RED._(`diaspora-config.${key}`, subs);
 
     const file = secretFileFor(RED, node.id);
     const fromFile = file?.read();

@@ -2,8 +2,9 @@
  * Node-RED writes credentials to disk only when a flow is deployed, so a sign-in or key obtained
  * at run time would be lost by a restart before the next deploy (and v1 would then rotate the key).
  * This file keeps the secrets the runtime writes for one config node in
- * `<userDir>/.diaspora/<node id>.json`, encrypted with Node-RED's own credential key as Node-RED
- * encrypts `flows_cred.json` (plain, like Node-RED, when the user set `credentialSecret: false`).
+ * `<userDir>/.diaspora/<node id>.json`, encrypted with the key Node-RED encrypts `flows_cred.json`
+ * with, sha256(credential secret), but with AES-256-GCM (authenticated) where Node-RED uses
+ * AES-256-CTR; plain, like Node-RED, when the user set `credentialSecret: false`.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';

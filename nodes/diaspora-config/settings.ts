@@ -1,6 +1,10 @@
-/** Reads and checks the config node's properties (the names are a contract; see the README). */
+/** Reads and checks the config node's properties through its schema (schema.ts). */
 import type { SessionSettings } from '../../lib/session-types';
 import { SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
+import { isBrokerAddress, splitList } from '../../lib/kafka-names';
+import { readOption, readText } from '../shared/read-settings';
+import { isPositiveNumber, valueOf } from '../shared/schema';
+import { API_VERSIONS, AUTH_MODES, CONFIG_SCHEMA, KAFKA_AUTHS } from './schema';
 
 export interface ConfigDef {
   name?: string;
@@ -15,27 +19,24 @@ export interface ConfigDef {
   readyTimeout?: number | string;
 }
 
-const DEFAULT_READY_TIMEOUT_S = 300;
-
 export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
-  const api = oneOf(def.api ?? 'v3', ['v1', 'v3'] as const, 'api');
-  const authMode = oneOf(def.authMode ?? 'user', ['user', 'client'] as const, 'authMode');
-  const kafkaAuth = oneOf(def.kafkaAuth ?? 'scram-sha-512', ['scram-sha-512', 'msk-iam'] as const, 'kafkaAuth');
-  const readyTimeout = def.readyTimeout === undefined || def.readyTimeout === '' ? DEFAULT_READY_TIMEOUT_S : Number(def.readyTimeout);
-  if (!Number.isFinite(readyTimeout) || readyTimeout <= 0) {
-    throw new Error(`readyTimeout must be a positive number of seconds, not "${String(def.readyTimeout)}"`);
+  const values = def as Readonly<Record<string, unknown>>;
+  const readyTimeout = readText(CONFIG_SCHEMA, values, 'readyTimeout') || String(CONFIG_SCHEMA.readyTimeout?.value);
+  if (!isPositiveNumber(readyTimeout)) {
+    throw new Error(`readyTimeout must be a positive number of seconds, not "${readyTimeout}"`);
   }
+  const tls = valueOf(CONFIG_SCHEMA, values, 'tls');
   return {
-    api,
-    serviceUrl: httpUrl(def.serviceUrl, 'serviceUrl'),
-    authUrl: httpUrl(def.authUrl, 'authUrl'),
-    clientId: (def.clientId ?? '').trim() || SDK_NATIVE_CLIENT_ID,
-    authMode,
-    brokers: parseBrokers(def.brokers ?? ''),
-    kafkaAuth,
-    tls: def.tls === true || def.tls === 'true',
-    readyTimeoutMs: readyTimeout * 1000,
-    label: (def.name ?? '').trim() || id,
+    api: readOption(CONFIG_SCHEMA, values, 'api', API_VERSIONS),
+    serviceUrl: httpUrl(readText(CONFIG_SCHEMA, values, 'serviceUrl'), 'serviceUrl'),
+    authUrl: httpUrl(readText(CONFIG_SCHEMA, values, 'authUrl'), 'authUrl'),
+    clientId: readText(CONFIG_SCHEMA, values, 'clientId') || SDK_NATIVE_CLIENT_ID,
+    authMode: readOption(CONFIG_SCHEMA, values, 'authMode', AUTH_MODES),
+    brokers: parseBrokers(readText(CONFIG_SCHEMA, values, 'brokers')),
+    kafkaAuth: readOption(CONFIG_SCHEMA, values, 'kafkaAuth', KAFKA_AUTHS),
+    tls: tls === true || tls === 'true',
+    readyTimeoutMs: Number(readyTimeout) * 1000,
+    label: readText(CONFIG_SCHEMA, values, 'name') || id,
   };
 }
 
@@ -50,18 +51,13 @@ export function inertSettings(id: string): SessionSettings {
     brokers: [],
     kafkaAuth: 'scram-sha-512',
     tls: false,
-    readyTimeoutMs: DEFAULT_READY_TIMEOUT_S * 1000,
+    readyTimeoutMs: Number(CONFIG_SCHEMA.readyTimeout?.value) * 1000,
     label: id,
   };
 }
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new Error(`${field} must be one of ${allowed.join(', ')}, not "${value}"`);
-}
-
-function httpUrl(value: string | undefined, field: string): string {
-  const text = (value ?? '').trim().replace(/\/+$/, '');
+function httpUrl(value: string, field: string): string {
+  const text = value.replace(/\/+$/, '');
   let url: URL;
   try {
     url = new URL(text);
@@ -75,12 +71,9 @@ function httpUrl(value: string | undefined, field: string): string {
 }
 
 export function parseBrokers(text: string): string[] {
-  const brokers = text
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
+  const brokers = splitList(text);
   for (const broker of brokers) {
-    if (!/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(broker)) {
+    if (!isBrokerAddress(broker)) {
       throw new Error(`brokers must be host:port separated by commas; "${broker}" is not`);
     }
   }

@@ -11,6 +11,7 @@ import { PayloadError } from '../../lib/payload';
 import type { SessionState } from '../../lib/session-types';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../shared/config-node';
+import { held, idle, problem, waiting, working } from '../shared/status';
 import { ControlError, type CommitOrigin, type ControlRequest, type Translate } from './control';
 import { messageFor, withPayload, type ConsumedNodeMessage } from './record';
 import { defaultGroupId, type InSettings } from './settings';
@@ -318,19 +319,19 @@ export class ConsumerController {
 
   private currentStatus(): NodeStatus {
     const { t, shared } = this.host;
-    if (this.phase === 'failed') return { fill: 'red', shape: 'ring', text: t('status.failed') };
-    if (this.phase === 'restarting') return { fill: 'red', shape: 'ring', text: t('status.restarting') };
-    if (this.topics.length === 0) return { fill: 'grey', shape: 'ring', text: t('status.idle') };
-    if (this.paused) return { fill: 'yellow', shape: 'dot', text: t('status.paused') };
+    if (this.phase === 'failed') return problem(t('status.failed'));
+    if (this.phase === 'restarting') return problem(t('status.restarting'));
+    if (this.topics.length === 0) return idle(t('status.idle'));
+    if (this.paused) return held(shared('status.paused'));
     switch (this.phase) {
       case 'connected':
-        return { fill: 'green', shape: 'dot', text: t('status.consuming') };
+        return working(t('status.consuming'));
       case 'error':
-        return { fill: 'red', shape: 'ring', text: t('status.restarting') };
+        return problem(t('status.restarting'));
       case 'disconnected':
-        return { fill: 'red', shape: 'ring', text: shared('status.disconnected') };
+        return problem(shared('status.disconnected'));
       default:
-        return { fill: 'yellow', shape: 'ring', text: shared('status.connecting') };
+        return waiting(shared('status.connecting'));
     }
   }
 

@@ -1,4 +1,5 @@
 /** diaspora-in's control messages (`msg.action`), checked before anything is done with them. */
+import type { Translate } from '../shared/catalog';
 
 export const ACTIONS = ['pause', 'resume', 'subscribe', 'unsubscribe', 'commit'] as const;
 export type InAction = (typeof ACTIONS)[number];
@@ -15,7 +16,7 @@ export interface CommitOrigin {
   offset: string;
 }
 
-export type Translate = (key: string, subs?: Record<string, string | number>) => string;
+export type { Translate } from '../shared/catalog';
 
 export class ControlError extends Error {
   override name = 'ControlError';

@@ -6,23 +6,17 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode } from '../shared/config-node';
+import { noConfigStatus, problem } from '../shared/status';
 import { readControl } from './control';
 import { ConsumerController } from './consumer-controller';
 import { DownstreamCompletion } from './downstream';
-import { IN_MESSAGES } from './messages';
 import { readInSettings, type DiasporaInDefFields, type InSettings } from './settings';
-
-/** The shared status texts (diaspora-config's catalog) this node uses, in English. */
-const SHARED_STATUS: Readonly<Record<string, string>> = {
-  'status.connecting': 'connecting',
-  'status.disconnected': 'disconnected',
-};
 
 type Done = (err?: Error) => void;
 
 export = function register(RED: NodeAPI): void {
-  const t = catalog(RED, 'diaspora-in', IN_MESSAGES);
-  const shared = catalog(RED, 'diaspora-config', SHARED_STATUS);
+  const t = catalog(RED, 'diaspora-in');
+  const shared = catalog(RED, 'diaspora-config');
 
   function DiasporaIn(this: Node, def: NodeDef & DiasporaInDefFields): void {
     RED.nodes.createNode(this, def);
@@ -33,7 +27,7 @@ export = function register(RED: NodeAPI): void {
       node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: Done) => done(new Error(reason)));
     };
     if (!isDiasporaConfigNode(configured)) {
-      node.status({ fill: 'red', shape: 'ring', text: t('status.no-config') });
+      node.status(noConfigStatus(shared));
       refuseInput(t('errors.no-config'));
       return;
     }
@@ -42,7 +36,7 @@ export = function register(RED: NodeAPI): void {
       settings = readInSettings(def);
     } catch (err) {
       const reason = t('errors.settings', { message: err instanceof Error ? err.message : String(err) });
-      node.status({ fill: 'red', shape: 'ring', text: t('status.misconfigured') });
+      node.status(problem(t('status.misconfigured')));
       node.error(reason);
       refuseInput(reason);
       return;

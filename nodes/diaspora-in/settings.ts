@@ -1,12 +1,13 @@
-/** Reads and checks diaspora-in's properties; a bad value is a clear error at deploy time. */
+/** Reads and checks diaspora-in's properties through its schema (schema.ts); a bad value is a clear error at deploy time. */
 import { DEFAULT_WINDOW } from '../../lib/commit-window';
+import { splitList } from '../../lib/kafka-names';
 import type { PayloadFormat } from '../../lib/payload';
+import { readOption, readText } from '../shared/read-settings';
+import { problemOf } from '../shared/schema';
+import { COMMIT_MODES, FORMATS, IN_SCHEMA, MAX_WINDOW, START_FROM } from './schema';
 
-/** The largest window accepted: beyond this, memory grows with no gain in speed. */
-export const MAX_WINDOW = 10_000;
-
-export type StartFrom = 'earliest' | 'latest';
-export type CommitMode = 'auto' | 'manual';
+export type StartFrom = (typeof START_FROM)[number];
+export type CommitMode = (typeof COMMIT_MODES)[number];
 
 export interface DiasporaInDefFields {
   fabric: string;
@@ -32,34 +33,29 @@ export interface InSettings {
 }
 
 export function readInSettings(def: DiasporaInDefFields): InSettings {
+  const values = def as unknown as Readonly<Record<string, unknown>>;
   return {
-    topics: splitTopics(def.topics ?? ''),
-    start: oneOf(def.start, ['earliest', 'latest'] as const, 'latest', 'start'),
-    groupId: (def.groupId ?? '').trim(),
-    format: oneOf(def.format, ['auto', 'json', 'string', 'buffer'] as const, 'auto', 'format'),
-    commit: oneOf(def.commit, ['auto', 'manual'] as const, 'auto', 'commit'),
+    topics: splitTopics(readText(IN_SCHEMA, values, 'topics')),
+    start: readOption(IN_SCHEMA, values, 'start', START_FROM),
+    groupId: readText(IN_SCHEMA, values, 'groupId'),
+    format: readOption<PayloadFormat>(IN_SCHEMA, values, 'format', FORMATS),
+    commit: readOption(IN_SCHEMA, values, 'commit', COMMIT_MODES),
     window: readWindow(def.window),
   };
 }
 
-/** Empty = the default; otherwise a whole number from 1 to MAX_WINDOW. */
+/** Empty = the default; otherwise a whole number from 1 to MAX_WINDOW (the schema's check). */
 export function readWindow(value: string | number | undefined): number {
-  const text = String(value ?? '').trim();
-  if (text === '') return DEFAULT_WINDOW;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > MAX_WINDOW) {
+  const text = String(value ?? IN_SCHEMA.window?.value).trim();
+  if (problemOf(IN_SCHEMA, 'window', text, {})) {
     throw new Error(`window must be a whole number of events from 1 to ${MAX_WINDOW}, not "${text.slice(0, 40)}"`);
   }
-  return n;
+  return text === '' ? DEFAULT_WINDOW : Number(text);
 }
 
 /** "a, b,,c" → ["a", "b", "c"]; duplicates dropped. */
 export function splitTopics(text: string): string[] {
-  const names = text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
-  return [...new Set(names)];
+  return [...new Set(splitList(text))];
 }
 
 /**
@@ -69,11 +65,4 @@ export function splitTopics(text: string): string[] {
 export function defaultGroupId(owner: string, nodeId: string): string {
   const who = owner.replace(/[^A-Za-z0-9._-]/g, '_') || 'diaspora';
   return `node-red-${who}-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
-}
-
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, field: string): T {
-  const text = (value ?? '').trim();
-  if (text === '') return fallback;
-  if ((allowed as readonly string[]).includes(text)) return text as T;
-  throw new Error(`${field} must be one of ${allowed.join(', ')}, not "${text.slice(0, 40)}"`);
 }

@@ -9,7 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import { formatBytes, Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
-import { OUT_MESSAGES } from './messages';
+import { noConfigStatus, problem, queuedStatus, waitingBehind } from '../shared/status';
 import { Publisher } from './publisher';
 import { buildEvent } from './record';
 import { readOutSettings, type DiasporaOutDefFields, type OutSettings } from './settings';
@@ -33,7 +33,8 @@ interface DiasporaOutMetadata {
 type Done = (err?: Error) => void;
 
 export = function register(RED: NodeAPI): void {
-  const t = catalog(RED, 'diaspora-out', OUT_MESSAGES);
+  const t = catalog(RED, 'diaspora-out');
+  const shared = catalog(RED, 'diaspora-config');
 
   function DiasporaOut(this: Node, def: DiasporaOutDef): void {
     RED.nodes.createNode(this, def);
@@ -46,32 +47,25 @@ export = function register(RED: NodeAPI): void {
     } catch (err) {
       const message = t('errors.bad-config', { message: err instanceof Error ? err.message : String(err) });
       node.error(message);
-      refuseInput(node, { fill: 'red', shape: 'ring', text: t('status.bad-config') }, message);
+      refuseInput(node, problem(t('status.bad-config')), message);
       return;
     }
     if (!isDiasporaConfigNode(configured)) {
-      refuseInput(node, { fill: 'red', shape: 'ring', text: t('status.no-config') }, t('errors.no-config'));
+      refuseInput(node, noConfigStatus(shared), t('errors.no-config'));
       return;
     }
     const config: DiasporaConfigNode = configured;
     config.register(node);
 
-    /** What waits (queue or spool), and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */
-    const waitingStatus = (waiting: string): NodeStatus => {
-      const session = config.statusFor(config.session.state);
-      return config.session.state.state === 'error'
-        ? { fill: 'red', shape: 'ring', text: `${String(session.text)} · ${waiting}` }
-        : { fill: 'yellow', shape: 'ring', text: waiting };
-    };
-
     /** Depth and size of the spool; a spool problem (full, disk error) in red until the next success. */
-    const spoolStatus = (depth: number, bytes: number, problem?: Error): NodeStatus => {
+    const spoolStatus = (depth: number, bytes: number, trouble?: Error): NodeStatus => {
       const spooled = t('status.spooled', { count: depth, size: formatBytes(bytes) });
-      if (problem?.name === 'SpoolFullError') return { fill: 'red', shape: 'ring', text: `${t('status.spool-full')} · ${spooled}` };
-      const disk = problem instanceof SpoolDiskError ? problem : problem?.cause instanceof SpoolDiskError ? problem.cause : undefined;
-      if (disk) return { fill: 'red', shape: 'dot', text: `${t('status.spool-disk', { code: disk.code ?? 'I/O error' })} · ${spooled}` };
+      if (trouble?.name === 'SpoolFullError') return problem(`${t('status.spool-full')} · ${spooled}`);
+      const disk = trouble instanceof SpoolDiskError ? trouble : trouble?.cause instanceof SpoolDiskError ? trouble.cause : undefined;
+      if (disk) return problem(`${t('status.spool-disk', { code: disk.code ?? 'I/O error' })} · ${spooled}`);
       if (depth === 0) return config.statusFor(config.session.state);
-      return waitingStatus(problem && config.session.state.state === 'ready' ? `${spooled} · ${t('status.spool-retrying')}` : spooled);
+      const retrying = trouble && config.session.state.state === 'ready';
+      return waitingBehind(retrying ? `${spooled} · ${t('status.spool-retrying')}` : spooled, config.session.state, shared);
     };
 
     let spoolShownAt = 0;
@@ -106,10 +100,10 @@ export = function register(RED: NodeAPI): void {
       settings,
       t,
       onQueue: (length) => {
-        node.status(length > 0 ? waitingStatus(t('status.queued', { count: length })) : config.statusFor(config.session.state));
+        node.status(length > 0 ? queuedStatus(length, config.session.state, shared) : config.statusFor(config.session.state));
       },
       spool,
-      onSpool: (depth, bytes, problem) => showSpool(() => spoolStatus(depth, bytes, problem)),
+      onSpool: (depth, bytes, trouble) => showSpool(() => spoolStatus(depth, bytes, trouble)),
       onSpoolRejected: (err) => node.error(t('errors.spool-rejected', { message: err.message })),
     });
 
@@ -161,7 +155,7 @@ function spoolDir(RED: NodeAPI, nodeId: string): string {
 }
 
 /** A node that cannot work still answers every message, through done(err). */
-function refuseInput(node: Node, status: { fill: 'red'; shape: 'ring'; text: string }, message: string): void {
+function refuseInput(node: Node, status: NodeStatus, message: string): void {
   node.status(status);
   node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: Done) => done(new Error(message)));
 }

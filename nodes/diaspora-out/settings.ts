@@ -1,10 +1,12 @@
-/** Reads and checks diaspora-out's properties; a bad value is a clear error at deploy time. */
+/** Reads and checks diaspora-out's properties through its schema (schema.ts); a bad value is a clear error at deploy time. */
+import { readOption, readText } from '../shared/read-settings';
+import { isPositiveNumber, isWholeNumber } from '../shared/schema';
+import { ACKS_SETTINGS, COMPRESSIONS, OUT_MODES, OUT_SCHEMA, WHEN_NOT_READY } from './schema';
 
-export type OutMode = 'ack' | 'fire';
-export type AcksSetting = 'all' | 'leader' | 'none';
-export type CompressionSetting = 'none' | 'gzip' | 'snappy' | 'lz4';
-export type WhenNotReady = 'queue' | 'fail' | 'spool';
-
+export type OutMode = (typeof OUT_MODES)[number];
+export type AcksSetting = (typeof ACKS_SETTINGS)[number];
+export type CompressionSetting = (typeof COMPRESSIONS)[number];
+export type WhenNotReady = (typeof WHEN_NOT_READY)[number];
 export interface DiasporaOutDefFields {
   fabric: string;
   topic?: string;
@@ -32,45 +34,32 @@ export interface OutSettings {
   spoolSizeMB: number;
 }
 
-export const DEFAULT_QUEUE_SIZE = 1000;
-export const DEFAULT_SPOOL_SIZE_MB = 100;
-export const WHEN_NOT_READY: readonly WhenNotReady[] = ['queue', 'fail', 'spool'];
 const ACKS: Record<AcksSetting, -1 | 1 | 0> = { all: -1, leader: 1, none: 0 };
 
 export function readOutSettings(def: DiasporaOutDefFields): OutSettings {
+  const values = def as unknown as Readonly<Record<string, unknown>>;
   return {
-    topic: (def.topic ?? '').trim(),
-    key: def.key ?? '',
-    mode: oneOf(def.mode, ['ack', 'fire'] as const, 'ack', 'mode'),
-    acks: ACKS[oneOf(def.acks, ['all', 'leader', 'none'] as const, 'all', 'acks')],
-    compression: oneOf(def.compression, ['none', 'gzip', 'snappy', 'lz4'] as const, 'none', 'compression'),
-    whenNotReady: oneOf(def.whenNotReady, WHEN_NOT_READY, 'queue', 'whenNotReady'),
-    queueSize: queueSize(def.queueSize),
-    spoolSizeMB: spoolSizeMB(def.spoolSizeMB),
+    topic: readText(OUT_SCHEMA, values, 'topic'),
+    key: String(def.key ?? OUT_SCHEMA.key?.value),
+    mode: readOption(OUT_SCHEMA, values, 'mode', OUT_MODES),
+    acks: ACKS[readOption(OUT_SCHEMA, values, 'acks', ACKS_SETTINGS)],
+    compression: readOption(OUT_SCHEMA, values, 'compression', COMPRESSIONS),
+    whenNotReady: readOption(OUT_SCHEMA, values, 'whenNotReady', WHEN_NOT_READY),
+    queueSize: queueSize(readText(OUT_SCHEMA, values, 'queueSize') || String(OUT_SCHEMA.queueSize?.value)),
+    spoolSizeMB: spoolSizeMB(readText(OUT_SCHEMA, values, 'spoolSizeMB') || String(OUT_SCHEMA.spoolSizeMB?.value)),
   };
 }
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, field: string): T {
-  const text = (value ?? '').trim();
-  if (text === '') return fallback;
-  if ((allowed as readonly string[]).includes(text)) return text as T;
-  throw new Error(`${field} must be one of ${allowed.join(', ')}, not "${text.slice(0, 40)}"`);
+function queueSize(text: string): number {
+  if (!isWholeNumber(text)) {
+    throw new Error(`queueSize must be a whole number of messages, 0 or more, not "${text.slice(0, 40)}"`);
+  }
+  return Number(text);
 }
 
-function queueSize(value: number | string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_QUEUE_SIZE;
-  const size = Number(value);
-  if (!Number.isInteger(size) || size < 0) {
-    throw new Error(`queueSize must be a whole number of messages, 0 or more, not "${String(value).slice(0, 40)}"`);
+function spoolSizeMB(text: string): number {
+  if (!isPositiveNumber(text)) {
+    throw new Error(`spoolSizeMB must be a number of megabytes above 0, not "${text.slice(0, 40)}"`);
   }
-  return size;
-}
-
-function spoolSizeMB(value: number | string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_SPOOL_SIZE_MB;
-  const size = Number(value);
-  if (!Number.isFinite(size) || size <= 0) {
-    throw new Error(`spoolSizeMB must be a number of megabytes above 0, not "${String(value).slice(0, 40)}"`);
-  }
-  return size;
+  return Number(text);
 }

@@ -2,20 +2,23 @@
  * `diaspora-topic`: register, unregister or list topics, as the SDK's register_topic /
  * unregister_topic / list_topics. A refusal by the service ends in `done(err)` so Catch nodes see it.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { TopicAnswer } from '../../lib/diaspora-service';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { noConfigStatus, problem, working } from '../shared/status';
 import { whenIdentified } from './identity';
-import { TOPIC_MESSAGES } from './messages';
+import { TOPIC_ACTIONS } from './schema';
+import { readTopicSettings } from './settings';
 
 /** Topic calls only need the Globus identity; it normally arrives within a second or two. */
 const IDENTITY_TIMEOUT_MS = 30_000;
 /** How long the result of the last call stays on the status before the shared state returns. */
 const RESULT_STATUS_MS = 3_000;
 
-const ACTIONS = ['register', 'unregister', 'list'] as const;
-type TopicAction = (typeof ACTIONS)[number];
+/** The actions a message can ask for ('msg' is the node's setting that takes them from msg.action). */
+type TopicAction = Exclude<(typeof TOPIC_ACTIONS)[number], 'msg'>;
+const ACTIONS: readonly TopicAction[] = TOPIC_ACTIONS.filter((a): a is TopicAction => a !== 'msg');
 
 interface DiasporaTopicDef extends NodeDef {
   fabric: string;
@@ -31,17 +34,17 @@ interface TopicResult {
 }
 
 export = function register(RED: NodeAPI): void {
-  const t = catalog(RED, 'diaspora-topic', TOPIC_MESSAGES);
+  const t = catalog(RED, 'diaspora-topic');
+  const shared = catalog(RED, 'diaspora-config');
 
   function DiasporaTopic(this: Node, def: DiasporaTopicDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const configured = RED.nodes.getNode(def.fabric);
-    const fixedAction = (def.action ?? 'register').trim();
-    const fixedTopic = (def.topic ?? '').trim();
+    const { action: fixedAction, topic: fixedTopic } = readTopicSettings(def as unknown as Readonly<Record<string, unknown>>);
 
     if (!isDiasporaConfigNode(configured)) {
-      node.status({ fill: 'red', shape: 'ring', text: t('status.no-config') });
+      node.status(noConfigStatus(shared));
       node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
         done(new Error(t('errors.no-config')));
       });
@@ -51,9 +54,9 @@ export = function register(RED: NodeAPI): void {
     config.register(node);
 
     let resultTimer: NodeJS.Timeout | undefined;
-    const showResult = (fill: 'green' | 'red', text: string): void => {
+    const showResult = (status: NodeStatus): void => {
       clearTimeout(resultTimer);
-      node.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text });
+      node.status(status);
       resultTimer = setTimeout(() => {
         resultTimer = undefined;
         node.status(config.statusFor(config.session.state));
@@ -81,13 +84,13 @@ export = function register(RED: NodeAPI): void {
       const service = await config.session.service();
       if (action === 'list') {
         const topics = await service.listTopics();
-        showResult('green', t('status.listed', { count: topics.length }));
+        showResult(working(t('status.listed', { count: topics.length })));
         return { status: 'success', message: t('result.listed', { count: topics.length }), topics };
       }
       const name = topic as string;
       const answer = action === 'register' ? await service.registerTopic(name) : await service.unregisterTopic(name);
       msg.topic = name;
-      showResult('green', answer.status === 'no-op' ? t('status.no-change') : t(`status.${action}ed`));
+      showResult(working(answer.status === 'no-op' ? t('status.no-change') : t(`status.${action}ed`)));
       return normalise(answer);
     };
 
@@ -99,7 +102,7 @@ export = function register(RED: NodeAPI): void {
           done();
         },
         (err: unknown) => {
-          showResult('red', t('status.failed'));
+          showResult(problem(t('status.failed')));
           done(err instanceof Error ? err : new Error(String(err)));
         },
       );

@@ -8,9 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../../fabric/contract';
-import { launchBrowser, saveArtifact, screenshot, type Browser } from './support/browser';
-import { deploy, dropImportedNodes, openEditor, stableBox } from './support/editor';
-import { PACKAGE_NAME, startNodeRedEditor, type NodeRedEditor } from './support/node-red-editor';
+import { screenshot } from './support/browser';
+import { deploy, dropImportedNodes, stableBox } from './support/editor';
+import { editorInBrowser } from './support/editor-in-browser';
+import { PACKAGE_NAME } from './support/node-red-editor';
 
 const EXAMPLES = fs
   .readdirSync(path.join(repoRoot, 'examples'))
@@ -21,24 +22,10 @@ const EXAMPLES = fs
 describe('e2e: importing every example from the editor\'s Import menu (Chromium)', function () {
   this.timeout(60_000);
 
-  let editor: NodeRedEditor | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-
-  before(async function () {
-    editor = await startNodeRedEditor();
-    browser = await launchBrowser();
-    page = browser.page;
-    await openEditor(page, editor.url);
-  });
-
-  after(async function () {
-    await browser?.close();
-    await editor?.stop();
-    if (editor) saveArtifact('examples-import-node-red.log', editor.output());
-  });
+  const session = editorInBrowser('examples-import-node-red.log');
 
   it('lists every file of examples/ under Import → Examples → the package', async function () {
+    const { page } = session;
     assert.ok(EXAMPLES.length > 0, 'examples/ holds no flow');
     await openExamplesOfPackage(page);
     const listed = await examplesListed(page);
@@ -49,6 +36,7 @@ describe('e2e: importing every example from the editor\'s Import menu (Chromium)
 
   EXAMPLES.forEach((example, index) => {
     it(`imports "${example}" into a new flow and deploys it without errors`, async function () {
+      const { page, editor } = session;
       const tabsBefore = await workspaceIds(page);
       await openExamplesOfPackage(page);
       await page.locator('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label', { hasText: example }).click();
@@ -72,14 +60,14 @@ describe('e2e: importing every example from the editor\'s Import menu (Chromium)
       const invalid = await chart.locator('.red-ui-flow-node-error').filter({ visible: true }).count();
       assert.equal(invalid, 0, `${example}: ${invalid} node(s) with a red triangle (invalid properties)`);
 
-      const errorsBefore = editor!.errors().length;
+      const errorsBefore = editor.errors().length;
       const outcome = await deploy(page);
       await page.waitForTimeout(300); // the notification slides in
       await screenshot(page, `examples-${String(index + 1).padStart(2, '0')}-${slug(example)}`);
       assert.ok(outcome.ok, `${example}: deploy did not succeed: ${outcome.message}`);
       // Give the flow a moment to start (the once-injects fire after 0.1–0.5 s).
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      assert.deepEqual(editor!.errors().slice(errorsBefore), [], `${example}: the runtime logged errors after the deploy`);
+      assert.deepEqual(editor.errors().slice(errorsBefore), [], `${example}: the runtime logged errors after the deploy`);
     });
   });
 

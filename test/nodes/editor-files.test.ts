@@ -1,18 +1,30 @@
 /**
  * The editor side of the four nodes and the example flows, checked without a browser: each
- * `<type>.html` is run in a sandbox with a stand-in `RED` (so syntax errors, the registered
+ * built `<type>.html` (templates + the bundled editor code, as shipped) is run in a sandbox with a stand-in `RED` (so syntax errors, the registered
  * definition and every translation lookup are real), and the templates, catalogs, help files,
  * icons and examples are checked against it.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as vm from 'node:vm';
 import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
+import {
+  catalogs,
+  editorScript,
+  loadEditor,
+  lookup,
+  nodeDir,
+  read,
+  examplesDir,
+  helpFile,
+  scripts,
+  template,
+  TYPES,
+  type Catalog,
+  type EditorDef,
+  type NodeType,
+} from '../fixtures/editor-bundle';
 
-const PACKAGE_NAME = '@globus-labs/node-red-diaspora';
-const TYPES = ['diaspora-config', 'diaspora-topic', 'diaspora-out', 'diaspora-in'] as const;
-type NodeType = (typeof TYPES)[number];
 const FLOW_TYPES: readonly NodeType[] = ['diaspora-topic', 'diaspora-out', 'diaspora-in'];
 
 /** The property names other parts of the project rely on (issues 3 and 4). */
@@ -25,7 +37,7 @@ const CONTRACT: Record<NodeType, readonly string[]> = {
 
 /** Credentials the user types in the dialog, and those only the runtime writes (no input, so a save never clobbers them). */
 const USER_CREDENTIALS = ['clientSecret', 'ca'];
-const RUNTIME_CREDENTIALS = ['tokens', 'accessKey', 'secretKey', 'endpoint', 'keyCreatedAt'];
+const RUNTIME_CREDENTIALS = ['tokens', 'tokensFor', 'accessKey', 'secretKey', 'endpoint', 'keyCreatedAt', 'keyFor'];
 
 /** Values each validator must refuse. */
 const BAD_VALUES: Record<NodeType, Record<string, unknown[]>> = {
@@ -81,69 +93,6 @@ const MUST_FILL: Record<NodeType, readonly string[]> = {
   'diaspora-in': ['topics'],
 };
 
-// ---- files ---------------------------------------------------------------------------------
-
-function findRepoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
-      return dir;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no ${PACKAGE_NAME} package.json above ${__dirname}`);
-    dir = parent;
-  }
-}
-
-const root = findRepoRoot();
-const nodeDir = (type: NodeType): string => path.join(root, 'nodes', type);
-const read = (file: string): string => fs.readFileSync(file, 'utf8');
-const editorFile = (type: NodeType): string => path.join(nodeDir(type), `${type}.html`);
-const catalogFile = (type: NodeType): string => path.join(nodeDir(type), 'locales', 'en-US', `${type}.json`);
-const helpFile = (type: NodeType): string => path.join(nodeDir(type), 'locales', 'en-US', `${type}.html`);
-const examplesDir = path.join(root, 'examples');
-
-type Catalog = { [key: string]: string | Catalog };
-
-function loadCatalog(type: NodeType): Catalog {
-  return JSON.parse(read(catalogFile(type))) as Catalog;
-}
-
-function lookup(catalog: Catalog, key: string): string | Catalog | undefined {
-  let here: string | Catalog | undefined = catalog;
-  for (const part of key.split('.')) {
-    if (here === undefined || typeof here === 'string') return undefined;
-    here = here[part];
-  }
-  return here;
-}
-
-function interpolate(text: string, params: Record<string, unknown> = {}): string {
-  return text.replace(/__(\w+)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
-
-/** The inner text of every `<script ...attrs...>` block whose opening tag matches `attrs`. */
-function scripts(html: string, attrs: RegExp): string[] {
-  const found: string[] = [];
-  for (const match of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
-    if (attrs.test(match[1] ?? '')) found.push(match[2] ?? '');
-  }
-  return found;
-}
-
-function template(type: NodeType): string {
-  const blocks = scripts(read(editorFile(type)), new RegExp(`type="text/html"\\s+data-template-name="${type}"`));
-  assert.equal(blocks.length, 1, `${type}.html has one edit template`);
-  return blocks[0] ?? '';
-}
-
-function editorScript(type: NodeType): string {
-  const blocks = scripts(read(editorFile(type)), /type="text\/javascript"/);
-  assert.equal(blocks.length, 1, `${type}.html has one editor script`);
-  return blocks[0] ?? '';
-}
-
 function fieldId(type: NodeType, prop: string): string {
   return type === 'diaspora-config' ? `node-config-input-${prop}` : `node-input-${prop}`;
 }
@@ -169,88 +118,6 @@ function i18nKeys(html: string): string[] {
     for (const entry of (match[1] ?? '').split(';')) keys.push(entry.replace(/^\[[^\]]*\]/, '').trim());
   }
   return keys;
-}
-
-// ---- the editor, run in a sandbox ------------------------------------------------------------
-
-type Validator = (this: Record<string, unknown>, value: unknown, opt: object) => unknown;
-
-interface PropertyDef {
-  value?: unknown;
-  required?: boolean;
-  type?: string;
-  validate?: Validator;
-}
-
-interface EditorDef {
-  category: string;
-  color: string;
-  defaults: Record<string, PropertyDef>;
-  credentials?: Record<string, { type: string }>;
-  icon?: string;
-  inputs?: number;
-  outputs?: number;
-  align?: string;
-  label?: (this: Record<string, unknown>) => string;
-  paletteLabel?: (this: EditorDef) => string;
-  inputLabels?: (this: Record<string, unknown>, index: number) => string;
-  outputLabels?: (this: Record<string, unknown>, index: number) => string;
-  oneditprepare?: unknown;
-  oneditsave?: unknown;
-  oneditcancel?: unknown;
-  diaspora?: { attachTopicPicker?: unknown };
-  _?: (key: string, params?: Record<string, unknown>) => string;
-}
-
-interface Editor {
-  defs: Map<string, EditorDef>;
-  /** Every `namespace:key` the code asked for that no catalog has. */
-  missing: Set<string>;
-  registeredTypes: string[];
-}
-
-const catalogs = new Map<NodeType, Catalog>(TYPES.map((type) => [type, loadCatalog(type)]));
-
-/** Loads the four editor scripts into one sandbox, as the editor loads every node set into one page. */
-function loadEditor(): Editor {
-  const defs = new Map<string, EditorDef>();
-  const missing = new Set<string>();
-  const registeredTypes: string[] = [];
-  const translate = (fullKey: string, params?: Record<string, unknown>): string => {
-    const colon = fullKey.indexOf(':');
-    const namespace = colon === -1 ? '' : fullKey.slice(0, colon);
-    const key = fullKey.slice(colon + 1);
-    const type = namespace.slice(namespace.lastIndexOf('/') + 1) as NodeType;
-    const text = namespace.startsWith(`${PACKAGE_NAME}/`) ? lookup(catalogs.get(type) ?? {}, key) : undefined;
-    if (typeof text !== 'string') {
-      missing.add(fullKey);
-      return key; // what Node-RED's i18n returns for an unknown key
-    }
-    return interpolate(text, params);
-  };
-  const namespaceOf = (type: string): string => `${PACKAGE_NAME}/${type}`;
-  const RED = {
-    _: translate,
-    nodes: {
-      registerType(type: string, def: EditorDef): void {
-        registeredTypes.push(type);
-        def._ = (key: string, params?: Record<string, unknown>) =>
-          translate(key.includes(':') ? key : `${namespaceOf(type)}:${key}`, params);
-        defs.set(type, def);
-      },
-      getType: (type: string): EditorDef | undefined => defs.get(type),
-      registry: { getNodeSetForType: (type: string) => ({ id: namespaceOf(type) }) },
-    },
-    validators: {
-      number: () => (value: unknown) => /^[+-]?\d+(\.\d+)?$/.test(String(value)),
-    },
-  };
-  // No dialog is open: every jQuery lookup finds nothing, so validators use the node's own values.
-  const jQuery = () => ({ length: 0, val: () => undefined });
-  for (const type of TYPES) {
-    vm.runInNewContext(editorScript(type), { RED, $: jQuery, console }, { filename: editorFile(type) });
-  }
-  return { defs, missing, registeredTypes };
 }
 
 function nodeWithDefaults(def: EditorDef, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -420,15 +287,14 @@ describe('editor files', function () {
     );
   });
 
-  it('shares the topic picker from the config node with every flow node', function () {
-    const kit = defOf('diaspora-config').diaspora;
-    assert.equal(typeof kit?.attachTopicPicker, 'function');
+  it('gives every flow node the shared topic picker (bundled in, not hung on the config node type)', function () {
+    assert.equal((defOf('diaspora-config') as unknown as Record<string, unknown>).diaspora, undefined, 'nothing is hung on the config node type');
     for (const type of TOPIC_PICKER_TYPES) {
       assert.match(editorScript(type), /attachTopicPicker\(/, `${type} uses the topic picker`);
     }
     const config = editorScript('diaspora-config');
-    for (const route of ["'/topics'", "'/state'", "'/signin/start'", "'/signin/finish'", "'/signout'", "'/newkey'", "'fabric-preset'"]) {
-      assert.ok(config.includes(route), `the config dialog calls ${route}`);
+    for (const route of ['/topics', '/state', '/signin/start', '/signin/finish', '/signout', '/newkey', 'fabric-preset']) {
+      assert.ok(config.includes(`'${route}'`) || config.includes(`"${route}"`), `the config dialog calls ${route}`);
     }
   });
 
@@ -447,11 +313,14 @@ describe('editor files', function () {
 
   it('finds every key the editor code translates', function () {
     for (const type of TYPES) {
-      const catalog = catalogs.get(type) ?? {};
-      for (const match of editorScript(type).matchAll(/\bt\('([^']+)'/g)) {
+      // The bundler may rename a module's `t` (t2, t3...) and quotes strings its own way; a key's
+      // first part names the catalog it belongs to (the shared modules use diaspora-config's).
+      for (const match of editorScript(type).matchAll(/\bt\d*\(\s*["'`]([^"'`$]+)["'`]/g)) {
         const key = match[1] ?? '';
         if (key.endsWith('.')) continue; // a prefix completed at run time: covered below
-        assert.equal(typeof lookup(catalog, key), 'string', `${type}: catalog has ${key}`);
+        const owner = key.slice(0, key.indexOf('.')) as NodeType;
+        assert.ok(TYPES.includes(owner), `${type}: ${key} names a node's catalog`);
+        assert.equal(typeof lookup(catalogs.get(owner) ?? {}, key), 'string', `${type}: catalog ${owner} has ${key}`);
       }
     }
     const config = catalogs.get('diaspora-config') ?? {};
