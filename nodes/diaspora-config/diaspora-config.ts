@@ -11,6 +11,7 @@ import { statusForState } from '../shared/status';
 import { registerAdminRoutes } from './admin-routes';
 import { inertSettings, readConfigDef, type ConfigDef } from './settings';
 import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
+import { requireResolved, withEditorFields } from './environment';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -37,6 +38,8 @@ export = function register(RED: NodeAPI): void {
     const t = (key: string, subs?: Record<string, string | number>): string =>
       RED._(`diaspora-config.${key}`, subs);
 
+    // As the user wrote them, before Node-RED replaced `${NAME}` references with their values.
+    const written = RED.nodes.getCredentials(node.id) as StoredSecrets | undefined;
     const file = secretFileFor(RED, node.id);
     const fromFile = file?.read();
     if (fromFile) node.credentials = mergeSecrets(node.credentials ?? {}, fromFile);
@@ -44,7 +47,7 @@ export = function register(RED: NodeAPI): void {
       load: () => ({ ...(node.credentials ?? {}) }),
       save: (secrets: StoredSecrets) => {
         node.credentials = { ...secrets };
-        void RED.nodes.addCredentials(node.id, secrets);
+        void RED.nodes.addCredentials(node.id, withEditorFields(secrets, written));
         try {
           file?.write(secrets);
         } catch (err) {
@@ -65,6 +68,7 @@ export = function register(RED: NodeAPI): void {
     let session: DiasporaSession;
     try {
       settings = readConfigDef(def, node.id);
+      if (settings.authMode === 'client') requireResolved(node.credentials?.clientSecret, 'the client secret');
       session = new DiasporaSession(settings, store, log);
     } catch (err) {
       configError = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,7 @@
 /** Reads and checks the config node's properties (the names are a contract; see the README). */
 import type { SessionSettings } from '../../lib/session-types';
 import { SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
+import { requireResolved } from './environment';
 
 export interface ConfigDef {
   name?: string;
@@ -25,6 +26,8 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
   if (!Number.isFinite(readyTimeout) || readyTimeout <= 0) {
     throw new Error(`readyTimeout must be a positive number of seconds, not "${String(def.readyTimeout)}"`);
   }
+  requireResolved(def.clientId, 'clientId');
+  requireResolved(def.brokers, 'brokers');
   return {
     api,
     serviceUrl: httpUrl(def.serviceUrl, 'serviceUrl'),
@@ -61,6 +64,7 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], field: st
 }
 
 function httpUrl(value: string | undefined, field: string): string {
+  requireResolved(value, field);
   const text = (value ?? '').trim().replace(/\/+$/, '');
   let url: URL;
   try {
