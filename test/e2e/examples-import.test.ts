@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../../fabric/contract';
+import { loadFabric } from '../fixtures/fabric';
 import { launchBrowser, saveArtifact, screenshot, type Browser } from './support/browser';
 import { deploy, dropImportedNodes, openEditor, stableBox } from './support/editor';
 import { PACKAGE_NAME, startNodeRedEditor, type NodeRedEditor } from './support/node-red-editor';
@@ -26,6 +27,10 @@ describe('e2e: importing every example from the editor\'s Import menu (Chromium)
   let page: Page;
 
   before(async function () {
+    // The headless-device example reads its identity from the environment, as a device's Node-RED would.
+    const client = loadFabric().clients[0];
+    process.env.DIASPORA_SDK_CLIENT_ID ??= client.clientId;
+    process.env.DIASPORA_SDK_CLIENT_SECRET ??= client.clientSecret;
     editor = await startNodeRedEditor();
     browser = await launchBrowser();
     page = browser.page;
