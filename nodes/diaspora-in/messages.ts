@@ -4,6 +4,8 @@
  */
 export const IN_MESSAGES: Readonly<Record<string, string>> = {
   'status.consuming': 'consuming',
+  'status.live': 'lag __lag__ · __rate__/s',
+  'status.live-rate': 'consuming · __rate__/s',
   'status.paused': 'paused',
   'status.restarting': 'restarting',
   'status.idle': 'no topics',

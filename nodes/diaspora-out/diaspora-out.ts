@@ -6,6 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { producerLiveStatus } from '../shared/live-status';
 import { OUT_MESSAGES } from './messages';
 import { Publisher } from './publisher';
 import { buildEvent } from './record';
@@ -48,6 +49,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const config: DiasporaConfigNode = configured;
+    const live = producerLiveStatus(node, t);
     config.register(node);
 
     /** The queue length, and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */
@@ -78,7 +80,9 @@ export = function register(RED: NodeAPI): void {
         done(err instanceof Error ? err : new Error(String(err)));
         return;
       }
+      live.started();
       publisher.publish(event, (err, meta) => {
+        live.finished(!err);
         if (err) {
           done(err);
           return;
@@ -93,6 +97,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      live.close();
       config.deregister(node);
       publisher.close(CLOSE_TIMEOUT_MS).then(done, (err: unknown) => {
         node.warn(`close: ${err instanceof Error ? err.message : String(err)}`);
