@@ -79,13 +79,14 @@ export class LagPoller {
   /** One reading; skipped while the previous one is still under way. Never throws. */
   async poll(): Promise<void> {
     if (this.inFlight) return;
-    const reading = this.options.read();
-    if (!reading) {
-      this.latest = undefined;
-      return;
-    }
     this.inFlight = true;
     try {
+      // Inside the try: a reader that throws at once must not become an unhandled rejection.
+      const reading = this.options.read();
+      if (!reading) {
+        this.latest = undefined;
+        return;
+      }
       const sample = { at: this.now(), lag: lagOf(await reading) };
       if (!this.timer) return; // stopped meanwhile
       this.latest = sample;

@@ -47,6 +47,18 @@ describe('LagPoller', function () {
     poller.stop();
   });
 
+  it('survives a reader that throws at once (the node it reads is not built yet)', async function () {
+    const poller = new LagPoller({
+      read: () => {
+        throw new ReferenceError('not initialised');
+      },
+    });
+    poller.start();
+    await poller.poll();
+    assert.equal(poller.lag, undefined);
+    poller.stop();
+  });
+
   it('shows nothing while there is nothing to read, and survives a failing read', async function () {
     let consuming = false;
     const poller = new LagPoller({ read: () => (consuming ? Promise.reject(new Error('broker down')) : undefined) });
