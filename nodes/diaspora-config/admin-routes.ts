@@ -10,6 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AuthError } from '../../lib/globus-auth';
 import { DiasporaServiceError } from '../../lib/diaspora-service';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { liveSnapshot } from '../shared/live-registry';
 import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
@@ -59,6 +60,9 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       );
     };
 
+  admin.get('/diaspora/live', guard(READ), (_req: Request, res: Response) => {
+    res.json(liveSnapshot());
+  });
   admin.get('/diaspora/:id/state', guard(READ), withNode(async (node) => node.session.state));
   admin.post('/diaspora/:id/signin/start', guard(WRITE), withNode((node) => node.session.startSignIn()));
   admin.post(
@@ -84,6 +88,11 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       if (!topic) throw new Error('name the topic to register');
       return (await node.session.service()).registerTopic(topic);
     }),
+  );
+  admin.delete(
+    '/diaspora/:id/topics/:topic',
+    guard(WRITE),
+    withNode(async (node, req) => (await node.session.service()).unregisterTopic(String(req.params.topic))),
   );
 }
 

@@ -8,6 +8,7 @@ import { kafkaTopicName } from '../../lib/diaspora-service';
 import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '../../lib/session-types';
 import type { DiasporaConfigNode } from '../shared/config-node';
 import { statusForState } from '../shared/status';
+import { listConfig } from '../shared/live-registry';
 import { registerAdminRoutes } from './admin-routes';
 import { inertSettings, readConfigDef, type ConfigDef } from './settings';
 import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
@@ -102,6 +103,7 @@ export = function register(RED: NodeAPI): void {
       for (const user of users.values()) user.status(status);
     });
 
+    const unlist = listConfig(node.id, settings.label, session);
     if (configError) {
       node.error(`configuration: ${configError}`);
       session.reportMisconfiguration(configError);
@@ -110,6 +112,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
+      unlist();
       users.clear();
       if (removed) file?.remove();
       session.close(CLOSE_TIMEOUT_MS).then(done, (err: unknown) => {

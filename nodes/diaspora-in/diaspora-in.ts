@@ -52,7 +52,7 @@ export = function register(RED: NodeAPI): void {
     config.register(node);
 
     const wired = ((def as NodeDef & { wires?: unknown[][] }).wires?.[0] ?? []).filter((id): id is string => typeof id === 'string');
-    const live = consumerLiveStatus(node, t, () => controller.position);
+    const live = consumerLiveStatus(node, t, config.id, () => controller.position);
     const downstream = new DownstreamCompletion(RED, node.id, wired, (message) => node.warn(message));
     const controller = new ConsumerController(config, settings, {
       nodeId: node.id,

@@ -49,7 +49,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const config: DiasporaConfigNode = configured;
-    const live = producerLiveStatus(node, t);
+    const live = producerLiveStatus(node, t, config.id);
     config.register(node);
 
     /** The queue length, and while the session is in error its reason too (e.g. "broker unreachable · queued: 12"). */

@@ -7,7 +7,7 @@ export const OUT_MESSAGES: Readonly<Record<string, string>> = {
   'status.bad-config': 'bad configuration',
   'status.queued': 'queued: __count__',
   'status.live': '__rate__/s',
-  'status.live-pending': '__rate__/s · __count__ in flight',
+  'status.live-pending': '__rate__/s · __count__ ⏳',
   'errors.no-config': 'no diaspora-config node selected: choose one in the "Fabric" field of this node',
   'errors.bad-config': 'this node is misconfigured: __message__',
   'errors.not-ready': 'not ready: __state__',

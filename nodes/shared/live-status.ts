@@ -1,6 +1,6 @@
 /**
  * A node's status with live figures: while the node's own status is green (consuming, ready),
- * its text is replaced by live figures (`lag 12 · 840/s`, `840/s · 3 in flight`), worked out about
+ * its text is replaced by live figures (`lag 12 · 840/s`, `840/s · 3 ⏳`), worked out about
  * once a second and sent to the editor only when they changed. Every other status (yellow, red)
  * shows as it is. It takes over `node.status`, so the config node's fan-out goes through it too.
  * The hot path costs one counter increment per event.
@@ -9,6 +9,7 @@ import type { Node, NodeStatus } from 'node-red';
 import type { ConnectionManager } from '../../lib/connection-manager';
 import { LagPoller } from '../../lib/consumer-lag';
 import { formatRate, RateMeter } from '../../lib/rate-meter';
+import { listNode } from './live-registry';
 import type { Translate } from './status';
 
 export const LIVE_INTERVAL_MS = 1_000;
@@ -62,7 +63,7 @@ export interface ConsumerLive {
 }
 
 /** diaspora-in: `lag 12 · 840/s` (the rate alone while the lag is not known yet). */
-export function consumerLiveStatus(node: Node, t: Translate, position: () => ConsumedPosition | undefined): ConsumerLive {
+export function consumerLiveStatus(node: Node, t: Translate, fabric: string, position: () => ConsumedPosition | undefined): ConsumerLive {
   const meter = new RateMeter();
   const lag = new LagPoller({
     read: () => {
@@ -83,10 +84,12 @@ export function consumerLiveStatus(node: Node, t: Translate, position: () => Con
     },
   });
   lag.start();
+  const unlist = listNode({ id: node.id, type: node.type, name: node.name ?? '', fabric, meter, lag });
   return {
     meter,
     lag,
     close: () => {
+      unlist();
       lag.stop();
       stop();
     },
@@ -102,8 +105,8 @@ export interface ProducerLive {
   close(): void;
 }
 
-/** diaspora-out: `840/s`, with `· 3 in flight` while events wait for the broker's answer. */
-export function producerLiveStatus(node: Node, t: Translate): ProducerLive {
+/** diaspora-out: `840/s`, with `· 3 ⏳` while events wait for the broker's answer. */
+export function producerLiveStatus(node: Node, t: Translate, fabric: string): ProducerLive {
   const meter = new RateMeter();
   let pending = 0;
   let rate: number | undefined;
@@ -117,6 +120,7 @@ export function producerLiveStatus(node: Node, t: Translate): ProducerLive {
       return pending > 0 ? t('status.live-pending', { rate: events, count: pending }) : t('status.live', { rate: events });
     },
   });
+  const unlist = listNode({ id: node.id, type: node.type, name: node.name ?? '', fabric, meter });
   return {
     meter,
     started: () => {
@@ -126,6 +130,9 @@ export function producerLiveStatus(node: Node, t: Translate): ProducerLive {
       pending--;
       if (ok) meter.mark();
     },
-    close: stop,
+    close: () => {
+      unlist();
+      stop();
+    },
   };
 }

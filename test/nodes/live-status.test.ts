@@ -18,7 +18,7 @@ const helper = nodeRedHelper();
 const NODES = [diasporaConfig, diasporaOut, diasporaIn] as NodeModule[];
 const WITHIN_MS = 30_000;
 const LIVE_IN = /^lag (\d+) · \d+(\.\d)?k?\/s$/;
-const LIVE_OUT = /^\d+(\.\d)?k?\/s( · \d+ in flight)?$/;
+const LIVE_OUT = /^\d+(\.\d)?k?\/s( · \d+ ⏳)?$/;
 
 function statuses(id: string): { at: number; status: NodeStatus }[] {
   const seen: { at: number; status: NodeStatus }[] = [];
