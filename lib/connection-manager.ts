@@ -21,6 +21,8 @@ import { ManagedConsumer } from './kafka-consumer';
 import { classifyKafkaError, KafkaClientError } from './kafka-errors';
 import { closedError, SharedProducer } from './kafka-producer';
 import { isBrokerAddress } from './kafka-names';
+import { OffsetReader } from './kafka-offsets';
+import type { PartitionOffsets } from './consumer-lag';
 import { withTimeout } from './with-timeout';
 
 export type * from './connection-types';
@@ -36,6 +38,7 @@ export class ConnectionManager extends EventEmitter {
   private readonly registry = new SocketRegistry();
   private readonly producer: SharedProducer;
   private readonly consumers = new Map<string, ManagedConsumer>();
+  private readonly offsets = new OffsetReader(() => this.settings, this.registry);
   private status: ConnectionStatus = { state: 'disconnected' };
   private closing: Promise<void> | undefined;
 
@@ -163,6 +166,12 @@ export class ConnectionManager extends EventEmitter {
     return consumer;
   }
 
+  /** A group's committed offsets and the topics' high watermarks (for the lag a status shows). */
+  consumerOffsets(groupId: string, topics: readonly string[]): Promise<PartitionOffsets[]> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.offsets.read(groupId, topics);
+  }
+
   /**
    * Stops everything: consumers leave their groups, queued records are sent, then the producer
    * disconnects. Always resolves within `timeoutMs`; what has not ended by then is forced closed
@@ -178,6 +187,7 @@ export class ConnectionManager extends EventEmitter {
         budget,
       );
       this.producer.forceClose();
+      this.offsets.close();
       for (const c of consumers) c.forceStop();
       this.consumers.clear();
       this.registry.closeAll();

@@ -9,6 +9,7 @@ import { AuthError } from '../../lib/globus-auth';
 import { DiasporaServiceError } from '../../lib/diaspora-service';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { readFabricPreset } from './fabric-preset';
+import { liveSnapshot } from '../shared/live-registry';
 import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
@@ -58,6 +59,9 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       );
     };
 
+  admin.get('/diaspora/live', guard(READ), (_req: Request, res: Response) => {
+    res.json(liveSnapshot());
+  });
   admin.get('/diaspora/:id/state', guard(READ), withNode(async (node) => node.session.state));
   admin.post('/diaspora/:id/signin/start', guard(WRITE), withNode((node) => node.session.startSignIn()));
   admin.post(
@@ -83,6 +87,11 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       if (!topic) throw new Error('name the topic to register');
       return (await node.session.service()).registerTopic(topic);
     }),
+  );
+  admin.delete(
+    '/diaspora/:id/topics/:topic',
+    guard(WRITE),
+    withNode(async (node, req) => (await node.session.service()).unregisterTopic(String(req.params.topic))),
   );
 }
 

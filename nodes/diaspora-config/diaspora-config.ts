@@ -9,10 +9,12 @@ import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '
 import type { DiasporaConfigNode } from '../shared/config-node';
 import type { Translate } from '../shared/catalog';
 import { statusForState } from '../shared/status';
+import { listConfig } from '../shared/live-registry';
 import { registerAdminRoutes } from './admin-routes';
 import { CONFIG_CREDENTIALS } from './schema';
 import { inertSettings, readConfigDef, type ConfigDef } from './settings';
 import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
+import { requireResolved, withEditorFields } from './environment';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -31,6 +33,8 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const users = new Map<string, Node>();
 
+    // As the user wrote them, before Node-RED replaced `${NAME}` references with their values.
+    const written = RED.nodes.getCredentials(node.id) as StoredSecrets | undefined;
     const file = secretFileFor(RED, node.id);
     const fromFile = file?.read();
     if (fromFile) node.credentials = mergeSecrets(node.credentials ?? {}, fromFile);
@@ -38,7 +42,7 @@ export = function register(RED: NodeAPI): void {
       load: () => ({ ...(node.credentials ?? {}) }),
       save: (secrets: StoredSecrets) => {
         node.credentials = { ...secrets };
-        void RED.nodes.addCredentials(node.id, secrets);
+        void RED.nodes.addCredentials(node.id, withEditorFields(secrets, written));
         try {
           file?.write(secrets);
         } catch (err) {
@@ -59,6 +63,7 @@ export = function register(RED: NodeAPI): void {
     let session: DiasporaSession;
     try {
       settings = readConfigDef(def, node.id);
+      if (settings.authMode === 'client') requireResolved(node.credentials?.clientSecret, 'the client secret');
       session = new DiasporaSession(settings, store, log);
     } catch (err) {
       configError = err instanceof Error ? err.message : String(err);
@@ -92,6 +97,7 @@ export = function register(RED: NodeAPI): void {
       for (const user of users.values()) user.status(status);
     });
 
+    const unlist = listConfig(node.id, settings.label, session);
     if (configError) {
       node.error(`configuration: ${configError}`);
       session.reportMisconfiguration(configError);
@@ -100,6 +106,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
+      unlist();
       users.clear();
       if (removed) file?.remove();
       session.close(CLOSE_TIMEOUT_MS).then(done, (err: unknown) => {

@@ -5,6 +5,7 @@ import { isBrokerAddress, splitList } from '../../lib/kafka-names';
 import { readOption, readText } from '../shared/read-settings';
 import { isPositiveNumber, valueOf } from '../shared/schema';
 import { API_VERSIONS, AUTH_MODES, CONFIG_SCHEMA, KAFKA_AUTHS } from './schema';
+import { requireResolved } from './environment';
 
 export interface ConfigDef {
   name?: string;
@@ -26,6 +27,8 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
     throw new Error(`readyTimeout must be a positive number of seconds, not "${readyTimeout}"`);
   }
   const tls = valueOf(CONFIG_SCHEMA, values, 'tls');
+  requireResolved(def.clientId, 'clientId');
+  requireResolved(def.brokers, 'brokers');
   return {
     api: readOption(CONFIG_SCHEMA, values, 'api', API_VERSIONS),
     serviceUrl: httpUrl(readText(CONFIG_SCHEMA, values, 'serviceUrl'), 'serviceUrl'),
@@ -57,6 +60,7 @@ export function inertSettings(id: string): SessionSettings {
 }
 
 function httpUrl(value: string, field: string): string {
+  requireResolved(value, field);
   const text = value.replace(/\/+$/, '');
   let url: URL;
   try {

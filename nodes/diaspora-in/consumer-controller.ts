@@ -67,6 +67,12 @@ export class ConsumerController {
     this.sessionChanged(this.config.session.state);
   }
 
+  /** The group and Kafka topics being consumed, for the lag; undefined while not consuming. */
+  get position(): { manager: ConnectionManager; groupId: string; topics: string[] } | undefined {
+    if (!this.handle || !this.owner || this.phase !== 'connected' || this.closed) return undefined;
+    return { manager: this.owner, groupId: this.groupId, topics: this.topics.map((t) => this.safeKafkaName(t)) };
+  }
+
   /** The group in use: the configured one, or the node's stable default. */
   get groupId(): string {
     if (this.settings.groupId) return this.settings.groupId;

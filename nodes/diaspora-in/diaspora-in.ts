@@ -7,6 +7,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode } from '../shared/config-node';
 import { noConfigStatus, problem } from '../shared/status';
+import { consumerLiveStatus } from '../shared/live-status';
 import { readControl } from './control';
 import { ConsumerController } from './consumer-controller';
 import { DownstreamCompletion } from './downstream';
@@ -45,10 +46,14 @@ export = function register(RED: NodeAPI): void {
     config.register(node);
 
     const wired = ((def as NodeDef & { wires?: unknown[][] }).wires?.[0] ?? []).filter((id): id is string => typeof id === 'string');
+    const live = consumerLiveStatus(node, shared, config.id, () => controller.position);
     const downstream = new DownstreamCompletion(RED, wired, (message) => node.warn(message));
     const controller = new ConsumerController(config, settings, {
       nodeId: node.id,
-      send: (msg) => downstream.send(msg as NodeMessage, (m) => node.send(m)),
+      send: (msg) => {
+        live.meter.mark();
+        return downstream.send(msg as NodeMessage, (m) => node.send(m));
+      },
       releaseDeliveries: () => downstream.release(),
       report: (err, msg) => node.error(err, msg as NodeMessage),
       show: (status: NodeStatus | undefined) => node.status(status ?? config.statusFor(config.session.state)),
@@ -74,6 +79,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       const finish = (): void => {
+        live.close();
         downstream.close();
         config.deregister(node);
         done();

@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import { formatBytes, Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
+import { producerLiveStatus } from '../shared/live-status';
 import { noConfigStatus, problem, queuedStatus, waitingBehind } from '../shared/status';
 import { Publisher } from './publisher';
 import { buildEvent } from './record';
@@ -55,6 +56,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const config: DiasporaConfigNode = configured;
+    const live = producerLiveStatus(node, shared, config.id);
     config.register(node);
 
     /** Depth and size of the spool; a spool problem (full, disk error) in red until the next success. */
@@ -115,7 +117,9 @@ export = function register(RED: NodeAPI): void {
         done(err instanceof Error ? err : new Error(String(err)));
         return;
       }
+      live.started();
       publisher.publish(event, (err, meta) => {
+        live.finished(!err);
         if (err) {
           done(err);
           return;
@@ -130,6 +134,7 @@ export = function register(RED: NodeAPI): void {
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
+      live.close();
       config.deregister(node);
       if (spoolTimer) clearTimeout(spoolTimer);
       const closing = publisher.close(CLOSE_TIMEOUT_MS).then(async () => {

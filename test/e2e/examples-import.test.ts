@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../../fabric/contract';
+import { loadFabric } from '../fixtures/fabric';
 import { screenshot } from './support/browser';
 import { deploy, dropImportedNodes, stableBox } from './support/editor';
 import { editorInBrowser } from './support/editor-in-browser';
@@ -22,6 +23,12 @@ const EXAMPLES = fs
 describe('e2e: importing every example from the editor\'s Import menu (Chromium)', function () {
   this.timeout(60_000);
 
+  before(function () {
+    // The headless-device example reads its identity from the environment, as a device's Node-RED would.
+    const client = loadFabric().clients[0];
+    process.env.DIASPORA_SDK_CLIENT_ID ??= client.clientId;
+    process.env.DIASPORA_SDK_CLIENT_SECRET ??= client.clientSecret;
+  });
   const session = editorInBrowser('examples-import-node-red.log');
 
   it('lists every file of examples/ under Import → Examples → the package', async function () {

@@ -1,7 +1,8 @@
 /**
  * Every flow in `examples/` is loaded by the real Node-RED runtime with this package's nodes and
- * the core nodes it uses, and deploys without errors; the quickstart and the lab pipeline also run
- * against the local fabric (their config node switched to client credentials).
+ * the core nodes it uses, and deploys without errors; each also runs against the local fabric (its
+ * config node switched to client credentials, or, for the headless device, given them through the
+ * environment as a device would be).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,6 +11,7 @@ import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaTopic = require('../../nodes/diaspora-topic/diaspora-topic');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import diasporaIn = require('../../nodes/diaspora-in/diaspora-in');
+import { Kafka, logLevel } from 'kafkajs';
 import { repoRoot, type FabricDescription } from '../../fabric/contract';
 import { loadFabric } from '../fixtures/fabric';
 import { eventually, nodeRedHelper, sleep, type FlowNode, type NodeModule, type RuntimeNode } from '../fixtures/node-red';
@@ -130,10 +132,42 @@ function onFabric(flow: FlowNode[], fabric: FabricDescription): { flow: FlowNode
   return { flow: rewritten, credentials };
 }
 
+/** The identity the headless example reads from the environment (the fabric's first client). */
+const DEVICE_ENV = ['DIASPORA_SDK_CLIENT_ID', 'DIASPORA_SDK_CLIENT_SECRET'] as const;
+
+/** Waits until every diaspora-topic node of the flow (registering at deploy) answered on "service answer". */
+function registrations(flow: FlowNode[]): () => Promise<void> {
+  const answers = collect(byName(flow, 'debug', 'service answer').id);
+  const expected = flow.filter((n) => n.type === 'diaspora-topic').length;
+  return async () => {
+    await eventually(`${expected} registration answers`, () => (answers.length >= expected ? true : undefined), WORKS_WITHIN_MS);
+    for (const answer of answers) assert.ok(['success', 'no-op'].includes((answer.payload as { status?: string }).status ?? ''), JSON.stringify(answer.payload));
+  };
+}
+
+/** The credentials an example carries itself (references to environment variables, never secrets). */
+function credentialsIn(flow: FlowNode[]): Record<string, object> {
+  return Object.fromEntries(flow.filter((n) => n.credentials).map((n) => [n.id, n.credentials as object]));
+}
+
 describe('examples/', function () {
   this.timeout(90_000);
   const examples = readExamples();
   const core = coreNodeModules();
+  const savedEnv = DEVICE_ENV.map((name) => process.env[name]);
+
+  before(function () {
+    const client = loadFabric().clients[0];
+    process.env.DIASPORA_SDK_CLIENT_ID = client.clientId;
+    process.env.DIASPORA_SDK_CLIENT_SECRET = client.clientSecret;
+  });
+
+  after(function () {
+    DEVICE_ENV.forEach((name, i) => {
+      if (savedEnv[i] === undefined) delete process.env[name];
+      else process.env[name] = savedEnv[i];
+    });
+  });
 
   afterEach(async function () {
     await helper.unload();
@@ -141,7 +175,15 @@ describe('examples/', function () {
 
   it('has the examples the package promises, each explained by a Comment node, using every node type of ours', function () {
     const labels = examples.map((e) => e.label);
-    for (const wanted of ['register a topic, publish and consume', 'consume from the earliest event', 'lab instrument pipeline']) {
+    const promised = [
+      'register a topic, publish and consume',
+      'consume from the earliest event',
+      'lab instrument pipeline',
+      'headless device with client credentials from the environment',
+      'manual commit after a slow write',
+      'catch to an errors topic',
+    ];
+    for (const wanted of promised) {
       assert.ok(labels.includes(wanted), `no example "${wanted}" (have: ${labels.join('; ')})`);
     }
     for (const example of examples) {
@@ -167,7 +209,7 @@ describe('examples/', function () {
         }
       }
 
-      await helper.load(modulesFor(example.flow, core), example.flow);
+      await helper.load(modulesFor(example.flow, core), example.flow, credentialsIn(example.flow));
       for (const n of example.flow) {
         if (!STRUCTURAL.has(n.type)) assert.ok(helper.getNode(n.id), `${n.type} ${n.id} did not start`);
       }
@@ -227,6 +269,114 @@ describe('examples/', function () {
       assert.ok(last.count >= 2, JSON.stringify(last));
       assert.ok(last.min <= last.mean && last.mean <= last.max && last.min > 15 && last.max < 30, JSON.stringify(last));
       assert.equal(last.unit, 'C');
+    });
+
+    it('"headless device with client credentials from the environment": ready as the client the environment names, heartbeats arrive', async function () {
+      const example = examples.find((e) => e.label === 'headless device with client credentials from the environment');
+      assert.ok(example);
+      const config = example.flow.find((n) => n.type === 'diaspora-config');
+      assert.equal(config?.clientId, '${DIASPORA_SDK_CLIENT_ID}');
+      assert.deepEqual(config?.credentials, { clientSecret: '${DIASPORA_SDK_CLIENT_SECRET}' }, 'the example names the variables, not a secret');
+      const flow = example.flow.map((n) =>
+        n.type === 'diaspora-config' ? { ...n, serviceUrl: fabric.serviceUrl, authUrl: fabric.authUrl, brokers: fabric.brokers.join(',') } : n,
+      );
+      await helper.load(modulesFor(flow, core), flow, credentialsIn(flow));
+      const heartbeats = collect(byName(flow, 'debug', 'heartbeat received').id);
+      const errors = collect(byName(flow, 'debug', 'error').id);
+      const beat = await eventually(`a heartbeat (errors: ${JSON.stringify(errors.map((e) => e.error))})`, () => heartbeats[0], WORKS_WITHIN_MS);
+      assert.ok(typeof (beat.payload as { time?: unknown }).time === 'string', JSON.stringify(beat.payload));
+      const session = (helper.getNode(config.id) as unknown as { session: { state: { state: string; sub?: string } } }).session;
+      assert.equal(session.state.sub, fabric.clients[0].sub, 'signed in as the client of DIASPORA_SDK_CLIENT_ID');
+    });
+
+    it('"manual commit after a slow write": the group\'s offset moves past an event only after its write finished', async function () {
+      const example = examples.find((e) => e.label === 'manual commit after a slow write');
+      assert.ok(example);
+      const { flow, credentials } = onFabric(example.flow, fabric);
+      const consumer = byName(flow, 'diaspora-in', '');
+      const topic = String(consumer.topics);
+      const groupId = String(consumer.groupId);
+      assert.equal(consumer.commit, 'manual');
+      const kafka = new Kafka({
+        brokers: fabric.brokers,
+        clientId: 'examples-test',
+        sasl: { mechanism: 'scram-sha-512', username: fabric.admin.username, password: fabric.admin.password },
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await helper.load(modulesFor(flow, core), flow, credentials);
+        const registered = registrations(flow);
+        const written = collect(byName(flow, 'debug', 'written').id);
+        const published = collect(byName(flow, 'debug', 'published').id);
+        const errors = collect(byName(flow, 'debug', 'error').id);
+        await registered();
+        node(byName(flow, 'inject', 'publish five readings').id).receive({});
+        await eventually(`five acknowledgements (errors: ${errors.length})`, () => (published.length >= 5 ? true : undefined), WORKS_WITHIN_MS);
+        const high = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+
+        // While the writes run, no sample of the committed offsets may be ahead of what was written.
+        let checkedWhilePending = 0;
+        const committed = async (): Promise<Map<number, number>> => {
+          const [answer] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return new Map(answer.partitions.map((p) => [p.partition, Number(p.offset)]));
+        };
+        await eventually(
+          'every event written and committed',
+          async () => {
+            const now = await committed();
+            const writtenTo = new Map<number, number>();
+            for (const m of written) {
+              const at = m.diaspora;
+              if (at && at.topic === topic) writtenTo.set(at.partition, Math.max(writtenTo.get(at.partition) ?? -1, Number(at.offset)));
+            }
+            for (const [partition, offset] of now) {
+              if (offset <= 0) continue;
+              const last = writtenTo.get(partition);
+              if (last === undefined) continue; // committed by an earlier run of this test
+              assert.ok(offset <= last + 1, `partition ${partition}: committed ${offset} while the last finished write was at ${last}`);
+            }
+            if ([...high].some(([p, h]) => (now.get(p) ?? -1) < h)) {
+              checkedWhilePending++;
+              return undefined;
+            }
+            return true;
+          },
+          WORKS_WITHIN_MS,
+          50,
+        );
+        assert.ok(checkedWhilePending > 0, 'the committed offsets were never seen behind the topic: the commit did not wait for the write');
+        assert.ok(written.length >= 5, `${written.length} events written`);
+      } finally {
+        await admin.disconnect();
+      }
+    });
+
+    it('"catch to an errors topic": the bad reading comes back from the errors topic with its error; the good one goes on', async function () {
+      const example = examples.find((e) => e.label === 'catch to an errors topic');
+      assert.ok(example);
+      const { flow, credentials } = onFabric(example.flow, fabric);
+      await helper.load(modulesFor(flow, core), flow, credentials);
+      const registered = registrations(flow);
+      const valid = collect(byName(flow, 'debug', 'valid reading').id);
+      const deadLetters = collect(byName(flow, 'debug', 'dead letter').id);
+      const otherErrors = collect(byName(flow, 'debug', 'other error').id);
+      await registered();
+      const pressedAt = Date.now();
+      node(byName(flow, 'inject', 'publish two readings').id).receive({});
+      type Letter = { original: { temperature: unknown }; from?: { topic: string; offset: string }; error: { message: string; node: string }; time: string };
+      const letter = await eventually(
+        `the dead letter (other errors: ${JSON.stringify(otherErrors.map((e) => e.error))})`,
+        () => deadLetters.map((m) => m.payload as Letter).find((l) => Date.parse(l.time) >= pressedAt),
+        WORKS_WITHIN_MS,
+      );
+      assert.equal(letter.original.temperature, 'n/a', JSON.stringify(letter));
+      assert.equal(letter.from?.topic, 'lab-readings', 'the dead letter says where the event came from');
+      assert.match(letter.error.message, /reading without a numeric temperature/);
+      assert.equal(letter.error.node, 'check the reading');
+      await eventually('the good reading', () => valid.find((m) => (m.payload as { temperature: unknown }).temperature === 21.4), WORKS_WITHIN_MS);
+      assert.deepEqual(otherErrors, [], 'no other error');
     });
   });
 });

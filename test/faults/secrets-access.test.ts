@@ -21,6 +21,7 @@ import { driveNativeLogin } from '../../fabric/auth/drive-login';
 import type { SessionState } from '../../lib/session-types';
 import { eventually, nodeRedHelper, type FlowNode, type NodeModule } from '../fixtures/node-red';
 import { catchNode, inject, Sink, sinkNode, tab } from '../nodes/flow-support';
+import { listFiles } from '../fixtures/user-dir';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { configOf, faultConfig, faultTopic, outNode, readTopic, registerTopic } from './support/flows';
 import { adminToken, api, startNodeRed, type AdminUser, type NodeRedProcess } from './support/node-red-runner';
@@ -50,14 +51,6 @@ function packageRoutes(): Route[] {
     path: m[2],
     permission: m[3] === 'READ' ? 'diaspora-config.read' : 'diaspora-config.write',
   }));
-}
-
-function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : listFiles(full);
-    return entry.isFile() ? [full] : [];
-  });
 }
 
 describe('faults: secrets and access', function () {

@@ -15,6 +15,7 @@ import { loadFabric } from '../fixtures/fabric';
 import { fabricControl } from '../fixtures/fabric-control';
 import { startNodeRedChild, type NodeRedChild } from '../fixtures/node-red-child';
 import { eventually } from '../fixtures/node-red';
+import { listFiles } from '../fixtures/user-dir';
 
 const NODES_DIR = path.resolve(__dirname, '..', '..', 'nodes', 'diaspora-config');
 
@@ -139,11 +140,3 @@ describe('diaspora-config across a real Node-RED restart (no deploy in between)'
     }
   });
 });
-
-function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : listFiles(full);
-    return entry.isFile() ? [full] : [];
-  });
-}

@@ -206,7 +206,10 @@ async function atLeast(got: Msg[], count: number, what: string, timeoutMs = RECE
 }
 
 async function untilStatus(seen: NodeStatus[], text: string, what: string, timeoutMs = RECEIVE_WITHIN_MS): Promise<void> {
-  await eventually(`${what} to show "${text}" (seen: ${seen.map((s) => s.text).join(' > ')})`, () => (seen.at(-1)?.text === text ? true : undefined), timeoutMs, 50);
+  // While consuming, the live figures (lag and rate) take the place of "consuming".
+  const shows = (status: NodeStatus | undefined): boolean =>
+    status?.text === text || (text === 'consuming' && status?.fill === 'green' && /^(lag \d+|consuming) · /.test(String(status.text)));
+  await eventually(`${what} to show "${text}" (seen: ${seen.map((s) => s.text).join(' > ')})`, () => (shows(seen.at(-1)) ? true : undefined), timeoutMs, 50);
 }
 
 let marks = 0;

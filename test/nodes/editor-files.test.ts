@@ -440,7 +440,11 @@ describe('example flows', function () {
       for (const node of flow) {
         const def = editor.defs.get(node.type);
         if (!def) continue;
-        assert.deepEqual(Object.keys(node).filter((k) => !['id', 'type', 'z', 'x', 'y', 'wires'].includes(k)).sort(), Object.keys(def.defaults).sort(), `${node.type} ${node.id} has exactly its properties`);
+        assert.deepEqual(Object.keys(node).filter((k) => !['id', 'type', 'z', 'x', 'y', 'wires', 'credentials'].includes(k)).sort(), Object.keys(def.defaults).sort(), `${node.type} ${node.id} has exactly its properties`);
+        // An example may carry credentials only as references to environment variables, never a secret.
+        for (const [field, value] of Object.entries((node.credentials as Record<string, unknown> | undefined) ?? {})) {
+          assert.match(String(value), /^\$\{\w+\}$/, `${node.type} ${node.id} carries the credential ${field} as a value, not as a \${NAME} reference`);
+        }
         for (const prop of Object.keys(def.defaults)) {
           if (def.defaults[prop]?.type) {
             assert.equal(node[prop], config.id, `${node.id}.${prop} names the example's config node`);

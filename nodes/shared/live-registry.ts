@@ -1,0 +1,95 @@
+/**
+ * What the editor's Diaspora sidebar shows, gathered in the runtime: each config node (identity,
+ * key age, readiness and its history of the last hour) and each flow node's live figures (events
+ * per second, and for consumers the lag). Nothing secret: the same state the config dialog shows.
+ */
+import type { DiasporaSession } from '../../lib/diaspora-session';
+import type { LagPoller } from '../../lib/consumer-lag';
+import type { RateMeter } from '../../lib/rate-meter';
+import type { SessionState } from '../../lib/session-types';
+
+const HISTORY_MS = 60 * 60 * 1000;
+
+export interface LiveNode {
+  id: string;
+  type: string;
+  name: string;
+  fabric: string;
+  meter: RateMeter;
+  lag?: LagPoller;
+}
+
+interface LiveConfig {
+  id: string;
+  name: string;
+  session: DiasporaSession;
+  history: { at: number; state: string; reason?: string }[];
+}
+
+const nodes = new Map<string, LiveNode>();
+const configs = new Map<string, LiveConfig>();
+
+/** Lists a flow node; returns the function that removes it. */
+export function listNode(node: LiveNode): () => void {
+  nodes.set(node.id, node);
+  return () => {
+    if (nodes.get(node.id) === node) nodes.delete(node.id);
+  };
+}
+
+/** Lists a config node and keeps its readiness history; returns the function that removes it. */
+export function listConfig(id: string, name: string, session: DiasporaSession): () => void {
+  const entry: LiveConfig = { id, name, session, history: [] };
+  const record = (state: SessionState): void => {
+    const at = Date.now();
+    if (entry.history.at(-1)?.state === state.state && entry.history.at(-1)?.reason === state.reason) return;
+    entry.history.push({ at, state: state.state, ...(state.reason ? { reason: state.reason } : {}) });
+    // Keep the last hour, and always the entry that was current an hour ago.
+    while (entry.history.length > 1 && entry.history[1].at < at - HISTORY_MS) entry.history.shift();
+  };
+  record(session.state);
+  session.on('state', record);
+  configs.set(id, entry);
+  return () => {
+    session.off('state', record);
+    if (configs.get(id) === entry) configs.delete(id);
+  };
+}
+
+export interface LiveSnapshot {
+  at: number;
+  configs: {
+    id: string;
+    name: string;
+    state: SessionState['state'];
+    reason?: string;
+    message?: string;
+    sub?: string;
+    username?: string;
+    keyCreatedAt?: string;
+    history: { at: number; state: string; reason?: string }[];
+  }[];
+  nodes: { id: string; type: string; name: string; fabric: string; rate: number[]; lag?: number[] }[];
+}
+
+export function liveSnapshot(): LiveSnapshot {
+  return {
+    at: Date.now(),
+    configs: [...configs.values()].map(({ id, name, session, history }) => {
+      const { state, reason, message, sub, username, keyCreatedAt } = session.state;
+      return { id, name, state, reason, message, sub, username, keyCreatedAt, history: [...history] };
+    }),
+    nodes: [...nodes.values()].map(({ id, type, name, fabric, meter, lag }) => ({
+      id,
+      type,
+      name,
+      fabric,
+      rate: meter.history().map((s) => Math.round(s.rate * 10) / 10),
+      ...(lag ? { lag: lag.history().map((s) => s.lag) } : {}),
+    })),
+  };
+}
+
+export function hasLiveSources(): boolean {
+  return nodes.size > 0 || configs.size > 0;
+}
