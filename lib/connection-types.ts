@@ -164,3 +164,21 @@ export interface ConnectionStats {
   /** Producer users (acquired handles). */
   producerUsers: number;
 }
+
+/**
+ * What the flow nodes use of a session's connections, whichever transport carries them: the Kafka
+ * ConnectionManager, or the HTTPS data plane of the Diaspora service (RestConnections).
+ */
+export interface Connections {
+  readonly currentStatus: ConnectionStatus;
+  acquireProducer(userId: string): ProducerHandle;
+  releaseProducer(userId: string): Promise<void>;
+  createConsumer(
+    userId: string,
+    opts: ConsumerOptions,
+    onMessage: (m: ConsumedMessage) => Promise<void>,
+    callbacks?: ConsumerCallbacks,
+  ): ConsumerHandle;
+  close(timeoutMs?: number): Promise<void>;
+  stats(): ConnectionStats;
+}

@@ -5,6 +5,7 @@ import { SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
 export interface ConfigDef {
   name?: string;
   api?: string;
+  transport?: string;
   serviceUrl?: string;
   authUrl?: string;
   clientId?: string;
@@ -19,6 +20,10 @@ const DEFAULT_READY_TIMEOUT_S = 300;
 
 export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
   const api = oneOf(def.api ?? 'v3', ['v1', 'v3'] as const, 'api');
+  const transport = oneOf(def.transport || 'kafka', ['kafka', 'https'] as const, 'transport');
+  if (transport === 'https' && api !== 'v3') {
+    throw new Error('the https transport needs API v3 (the v1 service has no HTTPS data plane)');
+  }
   const authMode = oneOf(def.authMode ?? 'user', ['user', 'client'] as const, 'authMode');
   const kafkaAuth = oneOf(def.kafkaAuth ?? 'scram-sha-512', ['scram-sha-512', 'msk-iam'] as const, 'kafkaAuth');
   const readyTimeout = def.readyTimeout === undefined || def.readyTimeout === '' ? DEFAULT_READY_TIMEOUT_S : Number(def.readyTimeout);
@@ -27,6 +32,7 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
   }
   return {
     api,
+    transport,
     serviceUrl: httpUrl(def.serviceUrl, 'serviceUrl'),
     authUrl: httpUrl(def.authUrl, 'authUrl'),
     clientId: (def.clientId ?? '').trim() || SDK_NATIVE_CLIENT_ID,
@@ -43,6 +49,7 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
 export function inertSettings(id: string): SessionSettings {
   return {
     api: 'v3',
+    transport: 'kafka',
     serviceUrl: 'http://127.0.0.1',
     authUrl: 'http://127.0.0.1',
     clientId: SDK_NATIVE_CLIENT_ID,

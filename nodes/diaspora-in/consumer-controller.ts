@@ -4,8 +4,7 @@
  * messages, and stopped (bounded) on close. Free of Node-RED's runtime: the node passes callbacks.
  */
 import type { NodeStatus } from 'node-red';
-import type { ConnectionManager } from '../../lib/connection-manager';
-import type { ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/connection-types';
+import type { Connections, ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/connection-types';
 import { checkTopicName, type KafkaClientError } from '../../lib/kafka-errors';
 import { PayloadError } from '../../lib/payload';
 import type { SessionState } from '../../lib/session-types';
@@ -42,7 +41,7 @@ export class ConsumerController {
   private paused = false;
   private handle: ConsumerHandle | undefined;
   /** The manager the consumer (or the decision to idle without topics) belongs to. */
-  private owner: ConnectionManager | undefined;
+  private owner: Connections | undefined;
   private starting: Promise<void> | undefined;
   private phase: ConsumerPhase;
   private closed = false;
@@ -130,7 +129,7 @@ export class ConsumerController {
     });
   }
 
-  private async start(manager: ConnectionManager): Promise<void> {
+  private async start(manager: Connections): Promise<void> {
     const old = this.handle;
     this.handle = undefined;
     this.owner = manager;

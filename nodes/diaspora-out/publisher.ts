@@ -3,7 +3,7 @@
  * the session is ready, otherwise a bounded queue (flushed in order on `ready`) or an immediate
  * failure. Every event ends in exactly one `settle` call; nothing is dropped silently.
  */
-import type { ConnectionManager, ProducerHandle, RecordMetadata } from '../../lib/connection-manager';
+import type { Connections, ProducerHandle, RecordMetadata } from '../../lib/connection-types';
 import { isKafkaClientError } from '../../lib/kafka-errors';
 import type { SessionState } from '../../lib/session-types';
 import { withTimeout } from '../../lib/with-timeout';
@@ -17,7 +17,7 @@ export type Settle = (err: Error | null, meta?: RecordMetadata) => void;
 /** What the publisher needs of the session (DiasporaSession has it). */
 export interface SessionView {
   readonly state: SessionState;
-  readonly connections: ConnectionManager | undefined;
+  readonly connections: Connections | undefined;
   on(event: 'state', listener: (state: SessionState) => void): unknown;
   off(event: 'state', listener: (state: SessionState) => void): unknown;
 }
@@ -54,7 +54,7 @@ export class Publisher {
   /** Settles of sends the broker has not answered yet, with their promises (for a bounded close). */
   private readonly inFlight = new Map<Settle, Promise<void>>();
   private handle: ProducerHandle | undefined;
-  private owner: ConnectionManager | undefined;
+  private owner: Connections | undefined;
   private closed = false;
   private arrivals = 0;
   private resendTimer: NodeJS.Timeout | undefined;
@@ -271,12 +271,15 @@ export class Publisher {
 
 /**
  * States that need the user to sign in or fix the configuration, or a key wait that timed out:
- * queueing would only hold messages indefinitely. An unreachable broker is retried by the session,
- * and a rejected key ends with the user's "new key", so both are worth waiting for (bounded queue).
+ * queueing would only hold messages indefinitely. An unreachable broker or service is retried by
+ * the session, and a rejected key ends with the user's "new key", so they are worth waiting for
+ * (bounded queue).
  */
+const WORTH_WAITING: ReadonlySet<string | undefined> = new Set(['broker-unreachable', 'service-unreachable', 'key-rejected']);
+
 function isHopeless(state: SessionState): boolean {
   if (state.state === 'signin-required') return true;
-  return state.state === 'error' && state.reason !== 'broker-unreachable' && state.reason !== 'key-rejected';
+  return state.state === 'error' && !WORTH_WAITING.has(state.reason);
 }
 
 function asError(err: unknown): Error {
