@@ -338,7 +338,7 @@ export function isInstanceLimit(err: RestError): boolean {
 
 function instanceLimitError(err: RestError): RestError {
   return new RestError(
-    'other',
+    'instance-limit',
     `the Diaspora service allows ${INSTANCE_LIMIT} consumer instances per user and they are all in use (${err.code}): stop another HTTPS consumer (a diaspora-in node or an SDK RESTConsumer) of this identity`,
     err.status,
     err.code,

@@ -8,6 +8,7 @@ import type { Connections, ConsumedMessage, ConsumerHandle, ConsumerState } from
 import { checkTopicName, type KafkaClientError } from '../../lib/kafka-errors';
 import { PayloadError } from '../../lib/payload';
 import type { SessionState } from '../../lib/session-types';
+import { INSTANCE_LIMIT } from '../../lib/rest-consumer';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../shared/config-node';
 import { ControlError, type CommitOrigin, type ControlRequest, type Translate } from './control';
@@ -45,6 +46,8 @@ export class ConsumerController {
   private starting: Promise<void> | undefined;
   private phase: ConsumerPhase;
   private closed = false;
+  /** The last failure was the service's consumer-instance limit (HTTPS): the status names it. */
+  private atInstanceLimit = false;
   /** Why the last start failed, for a subscribe that triggered it. */
   private lastFailure: Error | undefined;
   /** Kafka name → the name the user gave (v3 adds the namespace). */
@@ -260,6 +263,7 @@ export class ConsumerController {
   private consumerFailed(error: KafkaClientError, restartInMs: number | undefined): void {
     if (this.closed) return;
     if (restartInMs !== undefined) this.phase = 'restarting';
+    this.atInstanceLimit = error.kind === 'instance-limit';
     const reason = this.reason(error);
     const text = restartInMs === undefined ? reason : this.host.t('errors.consumer-failed', { reason });
     this.host.report(new Error(text), this.errorMessage(error.kind));
@@ -314,7 +318,9 @@ export class ConsumerController {
   private currentStatus(): NodeStatus {
     const { t, shared } = this.host;
     if (this.phase === 'failed') return { fill: 'red', shape: 'ring', text: t('status.failed') };
-    if (this.phase === 'restarting') return { fill: 'red', shape: 'ring', text: t('status.restarting') };
+    if (this.phase === 'restarting') {
+      return { fill: 'red', shape: 'ring', text: this.atInstanceLimit ? t('status.instance-limit', { limit: INSTANCE_LIMIT }) : t('status.restarting') };
+    }
     if (this.topics.length === 0) return { fill: 'grey', shape: 'ring', text: t('status.idle') };
     if (this.paused) return { fill: 'yellow', shape: 'dot', text: t('status.paused') };
     switch (this.phase) {
