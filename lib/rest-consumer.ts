@@ -333,7 +333,7 @@ function sleep(ms: number): Promise<void> {
 
 /** The service refused a new instance because the user already holds the most it allows. */
 export function isInstanceLimit(err: RestError): boolean {
-  return err.status === 429 && err.code !== REST_CODES.notAdmitted ? true : err.status === 409 && err.code !== REST_CODES.instanceExists && err.code !== REST_CODES.noPartitionsYet;
+  return err.code === REST_CODES.instanceLimit;
 }
 
 function instanceLimitError(err: RestError): RestError {

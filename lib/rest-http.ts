@@ -59,6 +59,7 @@ export const REST_CODES = {
   instanceNotFound: 40403,
   noPartitionsYet: 40903,
   instanceExists: 40902,
+  instanceLimit: 40904,
   notAdmitted: 42901,
   clusterUnreachable: 50302,
 } as const;

@@ -141,7 +141,7 @@ describe('examples/', function () {
 
   it('has the examples the package promises, each explained by a Comment node, using every node type of ours', function () {
     const labels = examples.map((e) => e.label);
-    for (const wanted of ['register a topic, publish and consume', 'consume from the earliest event', 'lab instrument pipeline']) {
+    for (const wanted of ['register a topic, publish and consume', 'consume from the earliest event', 'lab instrument pipeline', 'instrument behind a firewall (HTTPS only)']) {
       assert.ok(labels.includes(wanted), `no example "${wanted}" (have: ${labels.join('; ')})`);
     }
     for (const example of examples) {
@@ -227,6 +227,25 @@ describe('examples/', function () {
       assert.ok(last.count >= 2, JSON.stringify(last));
       assert.ok(last.min <= last.mean && last.mean <= last.max && last.min > 15 && last.max < 30, JSON.stringify(last));
       assert.equal(last.unit, 'C');
+    });
+
+    it('"instrument behind a firewall (HTTPS only)": readings go out and come back over HTTPS, with no key created', async function () {
+      const example = examples.find((e) => e.label === 'instrument behind a firewall (HTTPS only)');
+      assert.ok(example);
+      const { flow, credentials } = onFabric(example.flow, fabric);
+      await helper.load(modulesFor(flow, core), flow, credentials);
+      const received = collect(byName(flow, 'debug', 'received').id);
+      const errors = collect(byName(flow, 'debug', 'error').id);
+      await eventually(`two readings received (errors: ${JSON.stringify(errors.map((e) => e.error))})`, () => (received.length >= 2 ? true : undefined), WORKS_WITHIN_MS);
+      const reading = received[0].payload as { instrument: string; sequence: number; peak_nm: number };
+      assert.equal(reading.instrument, 'spectrometer-7');
+      assert.ok(reading.peak_nm > 531 && reading.peak_nm < 533, JSON.stringify(reading));
+      const config = flow.find((n) => n.type === 'diaspora-config');
+      assert.ok(config);
+      assert.equal(config.transport, 'https');
+      const stored = helper.credentials.get(config.id) as { secretKey?: string } | undefined;
+      assert.equal(stored?.secretKey, undefined, 'no Diaspora key was created');
+      assert.deepEqual(errors, []);
     });
   });
 });

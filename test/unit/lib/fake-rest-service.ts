@@ -146,7 +146,7 @@ export class FakeRestService {
       const name = given.name ?? `i${this.instances.size}`;
       const id = `${group}/${name}`;
       if (this.instances.has(id)) return fail(409, 40902, 'Consumer instance with the specified name already exists.');
-      if (this.instances.size >= this.instanceLimit) return fail(429, 42902, `at most ${this.instanceLimit} consumer instances per user`);
+      if (this.instances.size >= this.instanceLimit) return fail(409, 40904, `at most ${this.instanceLimit} consumer instances per user`);
       this.instances.set(id, { group, name, topics: [], positions: new Map(), fetchedSinceSubscribe: false, reset: given['auto.offset.reset'] === 'earliest' ? 'earliest' : 'latest' });
       const origin = this.foreignOrigin ?? this.url;
       return send(200, { instance_id: name, base_uri: `${origin}/api/v2/consumers/${create[1]}/instances/${encodeURIComponent(name)}` });

@@ -124,7 +124,7 @@ describe('REST consumer', function () {
     const states: string[] = [];
     start([], { callbacks: { onError: (e) => errors.push(e.message), onStateChange: (s) => states.push(s) } });
     await until('the error', () => errors.length >= 2);
-    assert.match(errors[0], /allows 4 consumer instances per user and they are all in use \(42902\)/);
+    assert.match(errors[0], /allows 4 consumer instances per user and they are all in use \(40904\)/);
     assert.ok(states.includes('error'));
   });
 
