@@ -6,7 +6,7 @@ export const IN_MESSAGES: Readonly<Record<string, string>> = {
   'status.consuming': 'consuming',
   'status.paused': 'paused',
   'status.restarting': 'restarting',
-  'status.instance-limit': 'limit of __limit__ HTTPS consumers reached',
+  'status.instance-limit': '__limit__ consumers max',
   'status.idle': 'no topics',
   'status.failed': 'failed',
   'status.no-config': 'no configuration',
