@@ -60,6 +60,7 @@ async function main(configFile: string | undefined): Promise<void> {
     keyPropagationDelayMs: config.service.keyPropagationDelayMs,
     adminPassword: config.adminPassword,
     statePath: config.service.statePath,
+    dataPlane: { brokers: config.kafka.brokers, ...config.kafka.admin },
   });
   parts.service = service;
   log(`service emulator on ${service.url} (key propagation delay ${config.service.keyPropagationDelayMs} ms)`);

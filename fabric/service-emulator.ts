@@ -9,11 +9,16 @@ import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { FabricKafkaAdmin } from './kafka-admin-api';
+import { ConsumerRegistry } from './service/consumer-registry';
+import { consumerRouter } from './service/consumer-routes';
 import type { ServiceContext } from './service/context';
 import { controlRouter } from './service/control-routes';
+import { DataPlane, type BrokerLogin } from './service/data-plane';
 import { FailSwitch } from './service/fail-switch';
 import { errorHandler, notFound } from './service/http';
 import { KeyPropagator } from './service/key-propagation';
+import { ProduceAdmission } from './service/produce-admission';
+import { produceRouter } from './service/produce-routes';
 import { reconcileBroker } from './service/reconcile';
 import { StateStore } from './service/state-store';
 import { ServiceStats } from './service/stats';
@@ -40,9 +45,18 @@ export interface ServiceEmulatorOptions {
   adminPassword: string;
   /** Where users, keys, namespaces and topic owners are kept across restarts (JSON, mode 0600). */
   statePath?: string;
+  /**
+   * The broker login of the REST data plane (produce and consumer routes), a super user: the
+   * service enforces namespaces itself. Without it those routes answer 503 / 50302.
+   */
+  dataPlane?: BrokerLogin;
+  /** REST consumer instances idle this long are closed (default 300000, as in production). */
+  consumerIdleMs?: number;
   /** Where background failures are reported (default: stderr). Never receives secrets. */
   log?: (line: string) => void;
 }
+
+export const DEFAULT_CONSUMER_IDLE_MS = 5 * 60_000;
 
 export interface RunningServiceEmulator {
   url: string;
@@ -56,7 +70,7 @@ function checkOptions(opts: ServiceEmulatorOptions): void {
   if (!opts.resourceServer?.clientId || !opts.resourceServer.clientSecret) problems.push('resourceServer needs clientId and clientSecret');
   if (!opts.kafka) problems.push('kafka (a FabricKafkaAdmin) is required');
   if (typeof opts.endpoint !== 'string') problems.push('endpoint must be a string of comma-separated brokers');
-  for (const field of ['keyPropagationDelayMs', 'recreateDelayMs'] as const) {
+  for (const field of ['keyPropagationDelayMs', 'recreateDelayMs', 'consumerIdleMs'] as const) {
     const value = opts[field];
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) problems.push(`${field} must be a non-negative integer`);
   }
@@ -69,6 +83,12 @@ export async function startServiceEmulator(opts: ServiceEmulatorOptions): Promis
   const log = opts.log ?? ((line: string) => process.stderr.write(`[diaspora-service-emulator] ${line}\n`));
   const timers = new CancellableTimers();
   const keys = new KeyPropagator(opts.kafka, log);
+  const dataPlane = new DataPlane(opts.dataPlane);
+  const config = {
+    keyPropagationDelayMs: opts.keyPropagationDelayMs,
+    recreateDelayMs: opts.recreateDelayMs ?? 5_000,
+    consumerIdleMs: opts.consumerIdleMs ?? DEFAULT_CONSUMER_IDLE_MS,
+  };
   const ctx: ServiceContext = {
     store: StateStore.open(opts.statePath),
     kafka: opts.kafka,
@@ -79,11 +99,14 @@ export async function startServiceEmulator(opts: ServiceEmulatorOptions): Promis
       clientSecret: opts.resourceServer.clientSecret,
     }),
     endpoint: opts.endpoint,
-    config: { keyPropagationDelayMs: opts.keyPropagationDelayMs, recreateDelayMs: opts.recreateDelayMs ?? 5_000 },
+    config,
     stats: new ServiceStats(),
     lock: new Mutex(),
     timers,
     log,
+    dataPlane,
+    produceAdmission: new ProduceAdmission(),
+    consumers: new ConsumerRegistry(dataPlane, () => config.consumerIdleMs, log),
   };
   try {
     await reconcileBroker(ctx);
@@ -101,6 +124,8 @@ export async function startServiceEmulator(opts: ServiceEmulatorOptions): Promis
     next();
   });
   app.use(fail.middleware(timers));
+  app.use(produceRouter(ctx));
+  app.use(consumerRouter(ctx));
   app.use(v1Router(ctx));
   app.use(v3Router(ctx));
   app.use(notFound);
@@ -123,8 +148,9 @@ export async function startServiceEmulator(opts: ServiceEmulatorOptions): Promis
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         timers.cancelAll();
         server.closeAllConnections();
+        await ctx.consumers.dropAll();
         await stopped;
-        await keys.close();
+        await Promise.all([keys.close(), dataPlane.close()]);
       })();
       return closing;
     },

@@ -1,14 +1,16 @@
 /**
  * The fabric's own control routes under /_fabric, guarded by HTTP Basic admin:<password>:
- * counters for tests, run-time settings, failure injection, and extra namespaces (to reach the
- * v3 delete-user guard, which the public API cannot set up any more).
+ * counters for tests, run-time settings, failure injection, extra namespaces (to reach the v3
+ * delete-user guard, which the public API cannot set up any more), and the REST data plane's
+ * consumer instances (listed, or all dropped as a service redeploy drops them).
  */
 import * as crypto from 'node:crypto';
 import express, { type RequestHandler, type Router } from 'express';
 import { createNamespace, errorMessage } from './accounts';
-import type { ServiceContext } from './context';
+import type { ServiceConfig, ServiceContext } from './context';
 import { FAIL_MODES, type FailMode, type FailSwitch } from './fail-switch';
 import { asyncRoute, methodNotAllowed } from './http';
+import type { ProduceRefusal } from './produce-admission';
 
 const MAX_DELAY_MS = 10 * 60_000;
 
@@ -71,20 +73,20 @@ export function controlRouter(ctx: ServiceContext, fail: FailSwitch, adminPasswo
     })
     .post((req, res) => {
       const body = objectBody(req.body);
-      const unknown = Object.keys(body).filter((k) => k !== 'keyPropagationDelayMs' && k !== 'recreateDelayMs');
+      const settings = Object.keys(ctx.config) as Array<keyof ServiceConfig>;
+      const unknown = Object.keys(body).filter((k) => !(settings as string[]).includes(k));
       if (unknown.length > 0) {
-        res.status(400).json({ error: `Unknown setting(s): ${unknown.join(', ')}; expected keyPropagationDelayMs, recreateDelayMs` });
+        res.status(400).json({ error: `Unknown setting(s): ${unknown.join(', ')}; expected ${settings.join(', ')}` });
         return;
       }
-      const propagation = delayField(body, 'keyPropagationDelayMs');
-      const recreate = delayField(body, 'recreateDelayMs');
-      const problem = [propagation, recreate].find((v): v is string => typeof v === 'string');
+      const values = settings.map((field) => [field, delayField(body, field)] as const);
+      const problem = values.map(([, v]) => v).find((v): v is string => typeof v === 'string');
       if (problem) {
         res.status(400).json({ error: problem });
         return;
       }
-      if (typeof propagation === 'number') ctx.config.keyPropagationDelayMs = propagation;
-      if (typeof recreate === 'number') ctx.config.recreateDelayMs = recreate;
+      for (const [field, value] of values) if (typeof value === 'number') ctx.config[field] = value;
+      if (typeof body.consumerIdleMs === 'number') ctx.consumers.rearm();
       res.json(ctx.config);
     })
     .all(methodNotAllowed);
@@ -134,5 +136,54 @@ export function controlRouter(ctx: ServiceContext, fail: FailSwitch, adminPasswo
     )
     .all(methodNotAllowed);
 
+  router
+    .route('/_fabric/consumers')
+    .get((_req, res) => {
+      res.json({ instances: ctx.consumers.list() });
+    })
+    .delete(
+      asyncRoute(async (_req, res) => {
+        res.json({ dropped: await ctx.consumers.dropAll() });
+      }),
+    )
+    .all(methodNotAllowed);
+
+  router
+    .route('/_fabric/produce-refusal')
+    .get((_req, res) => {
+      res.json({ refusal: ctx.produceAdmission.refusal ?? null, refused: ctx.produceAdmission.refused });
+    })
+    .post((req, res) => {
+      const refusal = produceRefusalOf(objectBody(req.body));
+      if (typeof refusal === 'string') {
+        res.status(400).json({ error: refusal });
+        return;
+      }
+      ctx.produceAdmission.refusal = refusal;
+      res.json({ refusal: refusal ?? null, refused: ctx.produceAdmission.refused });
+    })
+    .all(methodNotAllowed);
+
   return router;
+}
+
+/**
+ * {"status": 429|503, "forMs"?, "requests"?, "retryAfterSeconds"?} (at least one of forMs and
+ * requests), or {"status": null} to admit everything again; an error message otherwise.
+ */
+function produceRefusalOf(body: Record<string, unknown>): ProduceRefusal | undefined | string {
+  const { status, forMs, requests, retryAfterSeconds } = body;
+  if (status === null) return undefined;
+  if (status !== 429 && status !== 503) return 'status must be 429, 503 or null';
+  const duration = delayField(body, 'forMs');
+  if (typeof duration === 'string') return duration;
+  const count = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1_000_000);
+  if (!count(requests) || !count(retryAfterSeconds)) return 'requests and retryAfterSeconds must be integers from 0 to 1000000';
+  if (forMs === undefined && requests === undefined) return 'give forMs (how long) or requests (how many), or both';
+  return {
+    status,
+    ...(duration !== undefined ? { until: Date.now() + duration } : {}),
+    ...(requests !== undefined ? { remaining: requests as number } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds: retryAfterSeconds as number } : {}),
+  };
 }

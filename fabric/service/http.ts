@@ -9,6 +9,15 @@ export function asyncRoute(handler: (req: Request, res: Response) => Promise<voi
   };
 }
 
+/** Middleware from an async check that either answered the request (false) or lets it through (true). */
+export function gate(check: (req: Request, res: Response) => Promise<boolean>): RequestHandler {
+  return (req, res, next) => {
+    check(req, res).then((proceed) => {
+      if (proceed) next();
+    }, next);
+  };
+}
+
 /** A header as FastAPI's Header(...) sees it: present (possibly empty) or missing. */
 export function header(req: Request, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];

@@ -7,7 +7,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { createV3User, deleteV3User, errorMessage, issueKey, revokeKey } from './accounts';
 import { authorize } from './auth';
 import type { ServiceContext } from './context';
-import { asyncRoute, header, methodNotAllowed, missingHeaders } from './http';
+import { asyncRoute, gate, header, methodNotAllowed, missingHeaders } from './http';
 import { kafkaTopicName, v3NameError } from './names';
 import type { KeyRecord } from './state-store';
 
@@ -26,11 +26,7 @@ function v3Auth(ctx: ServiceContext): RequestHandler {
     res.locals.subject = subject;
     return true;
   };
-  return (req, res, next) => {
-    check(req, res).then((proceed) => {
-      if (proceed) next();
-    }, next);
-  };
+  return gate(check);
 }
 
 function subjectOf(res: Response): string {

@@ -44,7 +44,7 @@ function brokerTarget(): { brokers: string[]; admin: { username: string; passwor
   };
 }
 
-async function answer(response: Response): Promise<HttpAnswer> {
+export async function answer(response: Response): Promise<HttpAnswer> {
   const text = await response.text();
   let body: unknown;
   try {
@@ -59,7 +59,7 @@ export class ServiceHarness {
   readonly clients: FabricClient[];
   readonly adminPassword = crypto.randomBytes(12).toString('hex');
   readonly brokers: string[];
-  private readonly adminLogin: { username: string; password: string };
+  readonly adminLogin: { username: string; password: string };
   readonly resourceSecret = crypto.randomBytes(12).toString('hex');
   private readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2b-service-'));
   readonly statePath = path.join(this.stateDir, 'service.json');
@@ -102,6 +102,7 @@ export class ServiceHarness {
       recreateDelayMs: 300,
       adminPassword: this.adminPassword,
       statePath: this.statePath,
+      dataPlane: { brokers: this.brokers, ...this.adminLogin },
       log: (line) => this.logLines.push(line),
     });
   }

@@ -1,0 +1,75 @@
+/**
+ * The service's own Kafka clients for the REST data plane, logged in as the broker's super user
+ * (the service enforces namespaces itself, as the real one does with its IAM role): one shared
+ * producer writing with acks=all, and one consumer per REST consumer instance.
+ */
+import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { REST_ERRORS, RestError } from './rest-errors';
+
+export interface BrokerLogin {
+  brokers: string[];
+  username: string;
+  password: string;
+}
+
+const unreachable = (detail: string): RestError =>
+  new RestError(503, REST_ERRORS.clusterUnreachable, `The service cannot reach the Kafka cluster: ${detail}`);
+
+export class DataPlane {
+  private readonly kafka: Kafka | undefined;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private closed = false;
+
+  constructor(login: BrokerLogin | undefined) {
+    this.kafka = login
+      ? new Kafka({
+          clientId: 'diaspora-service-emulator',
+          brokers: login.brokers,
+          sasl: { mechanism: 'scram-sha-512', username: login.username, password: login.password },
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 3, initialRetryTime: 100 },
+        })
+      : undefined;
+  }
+
+  private client(): Kafka {
+    if (!this.kafka) throw unreachable('this emulator was started without broker credentials for its data plane');
+    if (this.closed) throw unreachable('the service is closing');
+    return this.kafka;
+  }
+
+  /** Connects once; a failed connect is 503 / 50302 and is tried again by the next request. */
+  private connectOnce<T extends { connect(): Promise<void> }>(client: T, forget: () => void): Promise<T> {
+    return client.connect().then(
+      () => client,
+      (err: unknown) => {
+        forget();
+        throw unreachable((err as Error).message);
+      },
+    );
+  }
+
+  /** Writes the messages to the topic's partition 0 in one request, answered once every in-sync replica has them. */
+  async send(topic: string, messages: Message[]): Promise<RecordMetadata> {
+    this.producer ??= this.connectOnce(this.client().producer({ allowAutoTopicCreation: false }), () => (this.producer = undefined));
+    const producer = await this.producer;
+    const [metadata] = await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: 0 })), acks: -1 });
+    return metadata;
+  }
+
+  brokerAdmin(): Promise<Admin> {
+    this.admin ??= this.connectOnce(this.client().admin(), () => (this.admin = undefined));
+    return this.admin;
+  }
+
+  consumer(config: ConsumerConfig): Consumer {
+    return this.client().consumer(config);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const clients = await Promise.allSettled([this.producer, this.admin]);
+    for (const result of clients) if (result.status === 'fulfilled' && result.value) await result.value.disconnect().catch(() => undefined);
+  }
+}
