@@ -82,8 +82,8 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
   });
 
   function flowWith(nodes: FlowNode[], withKafka = false): { flow: FlowNode[]; credentials: Record<string, object> } {
-    const https = configNode('https', fabric, 'v3', fabric.clients[1], { transport: 'https', brokers: '127.0.0.1:1' });
-    const kafka = configNode('kafka', fabric, 'v3', fabric.clients[1]);
+    const https = configNode('cfg-https', fabric, 'v3', fabric.clients[1], { transport: 'https', brokers: '127.0.0.1:1' });
+    const kafka = configNode('cfg-kafka', fabric, 'v3', fabric.clients[1]);
     return {
       flow: [tab(), https.node, ...(withKafka ? [kafka.node] : []), ...nodes, catchNode('catch', 'caught'), sinkNode('caught')],
       credentials: { ...https.credentials, ...(withKafka ? kafka.credentials : {}) },
@@ -91,7 +91,7 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
   }
 
   async function registered(topic: string): Promise<void> {
-    const cfg = config('https');
+    const cfg = config('cfg-https');
     await cfg.session.whenReady(WITHIN_MS);
     await (await cfg.session.service()).registerTopic(topic);
   }
@@ -100,18 +100,18 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
     const { flow, credentials } = flowWith([]);
     const started = Date.now();
     await helper.load(NODES, flow, credentials);
-    await config('https').session.whenReady(WITHIN_MS);
+    await config('cfg-https').session.whenReady(WITHIN_MS);
     const readyMs = Date.now() - started;
-    assert.equal(config('https').session.state.state, 'ready');
-    const stored = helper.credentials.get('https') as { secretKey?: string; tokens?: string } | undefined;
+    assert.equal(config('cfg-https').session.state.state, 'ready');
+    const stored = helper.credentials.get('cfg-https') as { secretKey?: string; tokens?: string } | undefined;
     assert.equal(stored?.secretKey, undefined, 'no key');
     assert.ok(stored?.tokens, 'the sign-in is stored');
     // A redeploy with the stored sign-in, as after a restart: one request to the service.
     const times: number[] = [];
     for (let round = 0; round < 5; round++) {
       const redeployed = Date.now();
-      await helper.setFlows(flow, 'full', { ...credentials, https: { ...stored } });
-      await config('https').session.whenReady(WITHIN_MS);
+      await helper.setFlows(flow, 'full', { ...credentials, 'cfg-https': { ...stored } });
+      await config('cfg-https').session.whenReady(WITHIN_MS);
       times.push(Date.now() - redeployed);
     }
     const median = [...times].sort((a, b) => a - b)[2];
@@ -121,10 +121,10 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
 
   it('diaspora-out over HTTPS and over Kafka write the same value and key bytes, read by a Kafka-mode diaspora-in', async function () {
     const topic = uniqueTopic('https-out');
-    const { flow, credentials } = flowWith([...outNode('out-https', 'https', topic), ...outNode('out-kafka', 'kafka', topic), ...inNode('in-kafka', 'kafka', topic)], true);
+    const { flow, credentials } = flowWith([...outNode('out-https', 'cfg-https', topic), ...outNode('out-kafka', 'cfg-kafka', topic), ...inNode('in-kafka', 'cfg-kafka', topic)], true);
     await helper.load(NODES, flow, credentials);
     await registered(topic);
-    await config('kafka').session.whenReady(WITHIN_MS);
+    await config('cfg-kafka').session.whenReady(WITHIN_MS);
     const acked = { https: new Sink(helper, 'out-https-out'), kafka: new Sink(helper, 'out-kafka-out') };
     const got = new Sink(helper, 'in-kafka-out');
     const caught = new Sink(helper, 'caught');
@@ -137,7 +137,7 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
         const ack = await eventually(`${tag} acknowledged (caught: ${caught.messages.map((m) => m.error?.message).join('; ')})`, () => acked[via].tagged(tag), WITHIN_MS);
         const meta = ack.diaspora as { topic: string; partition: number; offset: string; timestamp: number };
         assert.deepEqual(Object.keys(meta).sort(), ['offset', 'partition', 'timestamp', 'topic']);
-        assert.equal(meta.topic, topic);
+        assert.equal(meta.topic, config('cfg-https').kafkaTopic(topic), 'the Kafka name, as in Kafka mode');
         assert.equal(meta.partition, 0);
         assert.match(meta.offset, /^\d+$/);
         assert.ok(Number.isFinite(meta.timestamp) && meta.timestamp > Date.now() - 120_000, `timestamp ${meta.timestamp}`);
@@ -165,10 +165,10 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
 
   it('diaspora-in over HTTPS reads what Kafka-mode diaspora-out wrote, with the same bytes, decoded by its format', async function () {
     const topic = uniqueTopic('https-in');
-    const { flow, credentials } = flowWith([...outNode('out-kafka', 'kafka', topic), ...inNode('in-bytes', 'https', topic), ...inNode('in-auto', 'https', topic, 'auto')], true);
+    const { flow, credentials } = flowWith([...outNode('out-kafka', 'cfg-kafka', topic), ...inNode('in-bytes', 'cfg-https', topic), ...inNode('in-auto', 'cfg-https', topic, 'auto')], true);
     await helper.load(NODES, flow, credentials);
     await registered(topic);
-    await config('kafka').session.whenReady(WITHIN_MS);
+    await config('cfg-kafka').session.whenReady(WITHIN_MS);
     const acked = new Sink(helper, 'out-kafka-out');
     const bytes = new Sink(helper, 'in-bytes-out');
     const auto = new Sink(helper, 'in-auto-out');
@@ -193,9 +193,9 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
 
   it('a refused event ends in done(err) with the service\'s code and message', async function () {
     const topic = uniqueTopic('https-unregistered');
-    const { flow, credentials } = flowWith(outNode('out-https', 'https', topic));
+    const { flow, credentials } = flowWith(outNode('out-https', 'cfg-https', topic));
     await helper.load(NODES, flow, credentials);
-    await config('https').session.whenReady(WITHIN_MS);
+    await config('cfg-https').session.whenReady(WITHIN_MS);
     const caught = new Sink(helper, 'caught');
     inject(helper, 'out-https', { tag: 'x', payload: 1 });
     const failure = await caught.next('x', WITHIN_MS);
@@ -204,7 +204,7 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
 
   it('after the service dropped every instance (a redeploy of the service): consuming goes on, nothing is lost or handed on twice', async function () {
     const topic = uniqueTopic('https-drop');
-    const { flow, credentials } = flowWith([...outNode('out-https', 'https', topic), ...inNode('in-https', 'https', topic, 'auto')]);
+    const { flow, credentials } = flowWith([...outNode('out-https', 'cfg-https', topic), ...inNode('in-https', 'cfg-https', topic, 'auto')]);
     await helper.load(NODES, flow, credentials);
     await registered(topic);
     const got = new Sink(helper, 'in-https-out');
@@ -216,21 +216,21 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
     await sleep(1000);
     const seqs = got.messages.map((m) => (m.payload as { seq: number }).seq);
     assert.deepEqual(seqs, Array.from({ length: 40 }, (_, i) => i), 'every event once, in order');
-    const stats = config('https').session.connections?.stats() as { instancesCreated?: number; redelivered?: number };
+    const stats = config('cfg-https').session.connections?.stats() as { instancesCreated?: number; redelivered?: number };
     assert.ok((stats.instancesCreated ?? 0) >= 2, `the instance was created again (${JSON.stringify(stats)})`);
     console.log(`      instances created: ${stats.instancesCreated}; events that came a second time (skipped): ${stats.redelivered}`);
   });
 
   it('the fifth HTTPS consumer of one identity shows a red status naming the limit of 4', async function () {
     const topic = uniqueTopic('https-limit');
-    const nodes = [1, 2, 3, 4, 5].flatMap((n) => inNode(`in-${n}`, 'https', topic, 'auto', 'latest'));
+    const nodes = [1, 2, 3, 4, 5].flatMap((n) => inNode(`in-${n}`, 'cfg-https', topic, 'auto', 'latest'));
     const { flow, credentials } = flowWith(nodes);
     await helper.load(NODES, flow, credentials);
     const seen = [1, 2, 3, 4, 5].map((n) => statuses(`in-${n}`));
     await registered(topic);
     const limited = await eventually(
       'one node to show the limit',
-      () => seen.flat().find((s) => s.fill === 'red' && /limit of 4 HTTPS consumers/.test(String(s.text))),
+      () => seen.flat().find((s) => s.fill === 'red' && /^4 consumers max$/.test(String(s.text))),
       WITHIN_MS,
     );
     assert.equal(limited.fill, 'red');
@@ -241,7 +241,7 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
   it('100 redeploys leave at most one instance per diaspora-in node on the service', async function () {
     this.timeout(600_000);
     const topic = uniqueTopic('https-redeploy');
-    const { flow, credentials } = flowWith(inNode('in-https', 'https', topic, 'auto', 'latest'));
+    const { flow, credentials } = flowWith(inNode('in-https', 'cfg-https', topic, 'auto', 'latest'));
     await helper.load(NODES, flow, credentials);
     await registered(topic);
     const mine = async (): Promise<Instance[]> => (await instances(fabric)).filter((i) => i.name.includes('in-https'));
