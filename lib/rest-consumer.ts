@@ -14,6 +14,13 @@ import { shortTopic } from './rest-producer';
 const V2_JSON = 'application/vnd.kafka.v2+json';
 const BINARY_RECORDS = 'application/vnd.kafka.binary.v2+json';
 
+/**
+ * During a long fetched batch, processed offsets are committed this often, so an instance the
+ * service drops mid-batch costs at most this much fetched again.
+ */
+const COMMIT_EVERY_RECORDS = 100;
+const COMMIT_EVERY_MS = 1_000;
+
 /** The service allows this many instances per user at once. */
 export const INSTANCE_LIMIT = 4;
 
@@ -248,7 +255,14 @@ export class RestConsumer implements ConsumerHandle {
 
   /** Hands the held records on, one at a time, each after the previous one's onMessage resolved. */
   private async handOn(): Promise<void> {
+    let sinceCommit = 0;
+    let committedAt = Date.now();
     while (this.held.length > 0 && !this.stopped && !this.isPaused) {
+      if (sinceCommit >= COMMIT_EVERY_RECORDS || (sinceCommit > 0 && Date.now() - committedAt >= COMMIT_EVERY_MS)) {
+        await this.commitPending();
+        sinceCommit = 0;
+        committedAt = Date.now();
+      }
       const record = this.held.shift() as ConsumedMessage;
       const key = `${record.topic}\u0000${record.partition}`;
       const offset = Number(record.offset);
@@ -261,7 +275,10 @@ export class RestConsumer implements ConsumerHandle {
       // A stop while the flow had the event: it is not committed, so it comes again next time.
       if (this.stopped) return;
       this.delivered.set(key, offset);
-      if (this.opts.consumer.autoCommit) this.remember({ topic: shortTopic(record.topic, this.opts.namespace), partition: record.partition, offset });
+      if (this.opts.consumer.autoCommit) {
+        this.remember({ topic: shortTopic(record.topic, this.opts.namespace), partition: record.partition, offset });
+        sinceCommit++;
+      }
     }
   }
 

@@ -51,6 +51,8 @@ export class FakeRestService {
   /** Each produce answer waits this long (to let requests overlap). */
   produceDelayMs = 0;
   instanceLimit = 4;
+  /** Most records one fetch returns. */
+  maxRecordsPerFetch = 100;
   private server: http.Server | undefined;
   url = '';
 
@@ -180,7 +182,7 @@ export class FakeRestService {
           const records = this.topics.get(`${this.namespace}.${topic}`) ?? [];
           const committed = this.committed.get(`${instance.group} ${topic}`);
           let at = instance.positions.get(topic) ?? committed ?? (instance.reset === 'earliest' ? 0 : records.length);
-          for (; at < records.length && out.length < 100; at++) {
+          for (; at < records.length && out.length < this.maxRecordsPerFetch; at++) {
             const r = records[at];
             out.push({ topic, partition: 0, offset: at, key: r.key?.toString('base64') ?? null, value: r.value?.toString('base64') ?? null, headers: r.headers });
           }

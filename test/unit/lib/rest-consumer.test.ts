@@ -69,6 +69,17 @@ describe('REST consumer', function () {
     assert.equal(fake.instances.size, 0, 'instance deleted');
   });
 
+  it('commits during a long fetched batch, every 100 events, so a dropped instance costs little', async function () {
+    fake.maxRecordsPerFetch = 1000;
+    produce('t', 250);
+    const got: ConsumedMessage[] = [];
+    start(got);
+    await until('250 events', () => got.length === 250);
+    await until('the last commit', () => fake.committed.get('g1 t') === 250);
+    const committed = fake.requests.filter((r) => r.path.endsWith('/offsets')).map((r) => (r.body as { offsets: Array<{ offset: number }> }).offsets[0].offset);
+    assert.deepEqual(committed, [99, 199, 249]);
+  });
+
   it('commits only what onMessage finished: a stop while the flow holds an event leaves it uncommitted', async function () {
     produce('t', 3);
     const got: ConsumedMessage[] = [];
