@@ -51,10 +51,14 @@ export function fabricFile(): string {
   return path.join(fabricDir(), 'fabric.json');
 }
 
-/** Jar cache shared by every checkout on the machine, so a second start needs no network. */
-export function jarCacheDir(kafkaVersion: string): string {
+/** Cache shared by every checkout on the machine (broker jars, tool installs), so a second run needs no network. */
+export function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(base, 'diaspora-fabric', `kafka-${kafkaVersion}`);
+  return path.join(base, 'diaspora-fabric');
+}
+
+export function jarCacheDir(kafkaVersion: string): string {
+  return path.join(cacheDir(), `kafka-${kafkaVersion}`);
 }
 
 export const KAFKA_VERSION = process.env.KAFKA_VERSION ?? '3.9.2';

@@ -5,9 +5,9 @@
  * be installed is reported as unavailable; the rest of the benchmark still runs.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot } from '../../fabric/contract';
+import { cacheDir, repoRoot } from '../../fabric/contract';
+import { ensurePythonVenv } from '../../fabric/python-venv';
 import { findJava } from '../../fabric/kafka-broker';
 import { run, runOk } from '../lib/proc';
 import { say } from '../lib/log';
@@ -21,11 +21,6 @@ export interface Tools {
   java?: { command: string; classpath: string; version: string };
   /** Why a tool is missing, by tool. */
   missing: Record<string, string>;
-}
-
-function cacheRoot(): string {
-  const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(base, 'diaspora-fabric');
 }
 
 async function onPath(command: string): Promise<boolean> {
@@ -56,18 +51,7 @@ async function ensureKcat(): Promise<Tools['kcat']> {
 }
 
 async function ensurePython(): Promise<Tools['python']> {
-  const venv = path.join(cacheRoot(), 'bench-venv');
-  const python = path.join(venv, 'bin', 'python');
-  const marker = path.join(venv, `.kafka-python-${KAFKA_PYTHON_VERSION}`);
-  if (!fs.existsSync(marker)) {
-    say(`creating ${venv} with kafka-python ${KAFKA_PYTHON_VERSION} (pip)`);
-    fs.rmSync(venv, { recursive: true, force: true });
-    await runOk('python3', ['-m', 'venv', venv], { timeoutMs: 120_000 });
-    await runOk(path.join(venv, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', `kafka-python==${KAFKA_PYTHON_VERSION}`], {
-      timeoutMs: 300_000,
-    });
-    fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
-  }
+  const python = await ensurePythonVenv('bench-venv', [`kafka-python==${KAFKA_PYTHON_VERSION}`], say);
   const version = await runOk(python, ['-c', 'import sys, kafka; print(kafka.__version__, sys.version.split()[0])'], { timeoutMs: 30_000 });
   const [kafkaPython, py] = version.stdout.trim().split(/\s+/);
   return { command: python, version: `kafka-python ${kafkaPython} on Python ${py}` };
@@ -75,7 +59,7 @@ async function ensurePython(): Promise<Tools['python']> {
 
 /** kafka-tools and its runtime classpath, fetched with Maven once (the broker's own jars lack the perf tools in 3.9). */
 async function ensureKafkaTools(): Promise<Tools['java']> {
-  const libDir = path.join(cacheRoot(), `kafka-tools-${KAFKA_TOOLS_VERSION}`);
+  const libDir = path.join(cacheDir(), `kafka-tools-${KAFKA_TOOLS_VERSION}`);
   if (!fs.existsSync(path.join(libDir, '.complete'))) {
     say(`fetching kafka-tools ${KAFKA_TOOLS_VERSION} with Maven into ${libDir}`);
     const staging = `${libDir}.partial-${process.pid}`;

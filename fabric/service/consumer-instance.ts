@@ -85,6 +85,7 @@ export class ConsumerInstance {
     readonly group: string,
     readonly name: string,
     readonly settings: InstanceSettings,
+    private readonly log: (line: string) => void,
   ) {}
 
   get kafkaGroup(): string {
@@ -213,6 +214,7 @@ export class ConsumerInstance {
     this.consumer = consumer;
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the consumer did not join group ${this.kafkaGroup} within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
+      timer.unref();
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         clearTimeout(timer);
         this.held = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, parts]) => parts.map((p) => key(topic, p))));
@@ -221,9 +223,12 @@ export class ConsumerInstance {
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         clearTimeout(timer);
+        this.log(`consumer instance ${this.name} of group ${this.kafkaGroup}: Kafka consumer crashed (${payload.error.message}); restart: ${String(payload.restart)}`);
         reject(payload.error);
       });
     });
+    // Awaited below; a connect or subscribe failure must not leave it rejecting unobserved.
+    joined.catch(() => undefined);
     await consumer.connect();
     await consumer.subscribe({ topics: kafkaTopics, fromBeginning: this.settings.offsetReset === 'earliest' });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (payload) => this.accept(payload) });

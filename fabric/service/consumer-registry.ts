@@ -50,7 +50,7 @@ export class ConsumerRegistry {
       throw new RestError(409, REST_ERRORS.instanceLimit,
         `Consumer instance limit reached: a user may hold ${INSTANCES_PER_USER} instances at once and ${subject} holds ${held}; delete one (DELETE on its base_uri) or wait until an idle one is closed`);
     }
-    const instance = new ConsumerInstance(this.dataPlane, subject, namespace, group, instanceName, settings);
+    const instance = new ConsumerInstance(this.dataPlane, subject, namespace, group, instanceName, settings, this.log);
     const entry: Entry = { instance, lock: new Mutex(), idle: undefined, busy: 0 };
     this.entries.set(entryKey(namespace, group, instanceName), entry);
     this.armIdle(entry);

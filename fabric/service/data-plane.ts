@@ -4,6 +4,7 @@
  * producer writing with acks=all, and one consumer per REST consumer instance.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { registerCompressionCodecs } from '../../lib/kafka-codecs';
 import { REST_ERRORS, RestError } from './rest-errors';
 
 export interface BrokerLogin {
@@ -22,6 +23,8 @@ export class DataPlane {
   private closed = false;
 
   constructor(login: BrokerLogin | undefined) {
+    // Other producers (kcat, the nodes) may write snappy or lz4 batches.
+    registerCompressionCodecs();
     this.kafka = login
       ? new Kafka({
           clientId: 'diaspora-service-emulator',

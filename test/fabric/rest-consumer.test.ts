@@ -240,4 +240,19 @@ describe('service emulator: REST consumer routes against the real broker', funct
     assert.deepEqual([cut.status, cut.body.error_code], [404, 40403]);
     assert.ok(Date.now() - started < 3000);
   });
+
+  it('auto.commit.enable "true" commits the positions at the next fetch; auto.offset.reset "none" needs a commit', async function () {
+    const base = await createInstance(alice, 'g-auto', { 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'true' });
+    await post(alice, `${base}/subscription`, { topics: [topic] });
+    await fetchUntil(alice, base, 3);
+    await fetchRecords(alice, base, BINARY, 'timeout=100');
+    const partitions = { partitions: [{ topic, partition: 0 }] };
+    assert.deepEqual((await alice.call('GET', `${base}/offsets`, { json: partitions, contentType: V2_JSON })).body, { offsets: [{ topic, partition: 0, offset: 3 }] });
+
+    const strict = await createInstance(alice, 'g-none', { 'auto.offset.reset': 'none' });
+    await post(alice, `${strict}/subscription`, { topics: [topic] });
+    const refused = await fetchRecords(alice, strict);
+    assert.deepEqual([refused.status, refused.body.error_code], [500, 50002]);
+    assert.match(refused.body.message, /no committed offset/);
+  });
 });

@@ -173,4 +173,16 @@ describe('service emulator: REST produce routes against the real broker', functi
     const bad = await harness.control('POST', '/_fabric/produce-refusal', { status: 500, forMs: 10 });
     assert.equal(bad.status, 400);
   });
+
+  it('is slowed down like every route by the slow fail mode', async function () {
+    await harness.control('POST', '/_fabric/fail', { mode: 'slow', delayMs: 400 });
+    try {
+      const started = Date.now();
+      const answer = await alice.produce(topic, { value: { type: 'JSON', data: 'slow' } });
+      assert.equal(answer.status, 200);
+      assert.ok(Date.now() - started >= 400, `answered after ${Date.now() - started} ms`);
+    } finally {
+      await harness.control('POST', '/_fabric/fail', { mode: 'none' });
+    }
+  });
 });
