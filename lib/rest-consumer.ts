@@ -271,7 +271,13 @@ export class RestConsumer implements ConsumerHandle {
         this.redelivered++;
         continue;
       }
-      await this.opts.onMessage(record);
+      try {
+        await this.opts.onMessage(record);
+      } catch (err) {
+        // Not handed on: it is tried again after the failure's backoff, as the Kafka consumer does.
+        this.held.unshift(record);
+        throw err;
+      }
       // A stop while the flow had the event: it is not committed, so it comes again next time.
       if (this.stopped) return;
       this.delivered.set(key, offset);

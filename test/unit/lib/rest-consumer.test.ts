@@ -147,6 +147,24 @@ describe('REST consumer', function () {
     assert.match(errors[0], /not on its own origin .* refusing to send the Globus token there/);
   });
 
+  it('an event whose onMessage failed is handed on again after the backoff, and only then committed', async function () {
+    produce('t', 2);
+    const got: ConsumedMessage[] = [];
+    let failures = 1;
+    const errors: string[] = [];
+    start(got, {
+      onMessage: async (m) => {
+        if (m.offset === '0' && failures-- > 0) throw new Error('flow failed');
+        got.push(m);
+      },
+      callbacks: { onError: (e) => errors.push(e.message) },
+    });
+    await until('both events', () => got.length === 2);
+    assert.deepEqual(got.map((m) => m.offset), ['0', '1']);
+    assert.deepEqual(errors, ['flow failed']);
+    await until('the commit', () => fake.committed.get('g1 t') === 2);
+  });
+
   it('pause stops handing on events; resume goes on from where it stopped', async function () {
     produce('t', 2);
     const got: ConsumedMessage[] = [];
