@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   const results: Record<string, number[]> = { 'diaspora-out (HTTPS, ack)': [], 'SDK produce_batch loop': [], 'diaspora-in (HTTPS)': [], 'SDK RESTConsumer.fetch loop': [] };
   const readyMs: number[] = [];
 
+  const topics: string[] = [];
   let cfg = await deploy([]);
   for (let round = 1; round <= rounds; round++) {
     const tag = crypto.randomBytes(3).toString('hex');
@@ -117,9 +118,10 @@ async function main(): Promise<void> {
     results['SDK RESTConsumer.fetch loop'].push(consumed.count / consumed.seconds);
     console.log(`round ${round}/${rounds}: ${Object.entries(results).map(([k, v]) => `${k} ${Math.round(v.at(-1) ?? 0)} msg/s`).join('; ')}`);
     cfg = await deploy([]);
-    await (await cfg.session.service()).unregisterTopic(nodeTopic).catch(() => undefined);
-    await (await cfg.session.service()).unregisterTopic(sdkTopic).catch(() => undefined);
+    topics.push(nodeTopic, sdkTopic);
   }
+  // Unregistered only at the end: the emulator stops answering records:batch after a topic it wrote to is deleted.
+  for (const topic of topics) await (await cfg.session.service()).unregisterTopic(topic).catch(() => undefined);
   await helper.unload();
   fs.rmSync(userDir, { recursive: true, force: true });
 
