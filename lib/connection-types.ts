@@ -2,6 +2,7 @@
  * The public shapes of the connection manager. Nothing here names kafkajs: the node runtimes are
  * written against these types only, so the Kafka client can be replaced behind them.
  */
+import type { PartitionOffsets } from './consumer-lag';
 import type { KafkaClientError, KafkaErrorKind } from './kafka-errors';
 import type { CompressionName } from './kafka-codecs';
 
@@ -168,4 +169,24 @@ export interface ConnectionStats {
   sentBatches: number;
   /** Producer users (acquired handles). */
   producerUsers: number;
+}
+
+/**
+ * What the flow nodes use of a session's connections, whichever transport carries them: the Kafka
+ * ConnectionManager, or the HTTPS data plane of the Diaspora service (RestConnections).
+ */
+export interface Connections {
+  readonly currentStatus: ConnectionStatus;
+  acquireProducer(userId: string): ProducerHandle;
+  releaseProducer(userId: string): Promise<void>;
+  createConsumer(
+    userId: string,
+    opts: ConsumerOptions,
+    onMessage: (m: ConsumedMessage) => Promise<void>,
+    callbacks?: ConsumerCallbacks,
+  ): ConsumerHandle;
+  close(timeoutMs?: number): Promise<void>;
+  stats(): ConnectionStats;
+  /** Each partition's high watermark and the group's committed offset, for the lag; absent where the transport cannot tell (HTTPS). */
+  consumerOffsets?(groupId: string, topics: readonly string[]): Promise<PartitionOffsets[]>;
 }

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { GlobusAuth, AuthError, type PendingSignIn, type TokenBundle, diasporaToken } from './globus-auth';
 import { createDiasporaService, DiasporaServiceError, type DiasporaKey, type DiasporaService } from './diaspora-service';
 import { mskIamToken } from './msk-iam';
-import { ConnectionManager, type ConnectionSettings, type ConnectionStatus, type KafkaCredentials } from './connection-manager';
+import { ConnectionManager, type ConnectionSettings, type ConnectionStatus, type Connections, type KafkaCredentials } from './connection-manager';
+import { HttpsTransport } from './https-transport';
 import { classifyKafkaError } from './kafka-errors';
 import { DIASPORA_RESOURCE_SERVER } from './globus-constants';
 import type {
@@ -59,6 +60,8 @@ export class DiasporaSession extends EventEmitter {
   private bundle: TokenBundle | undefined;
   private pendingSignIn: PendingSignIn | undefined;
   private manager: ConnectionManager | undefined;
+  /** Set once, for the HTTPS transport: it replaces the key and the broker. */
+  private readonly https: HttpsTransport | undefined;
   /** Incremented whenever a readiness wait must stop (new key, sign-out, close). */
   private generation = 0;
   private waitTicker: NodeJS.Timeout | undefined;
@@ -105,15 +108,32 @@ export class DiasporaSession extends EventEmitter {
         this.log.warn('stored sign-in could not be read; sign in again');
       }
     }
+    this.https =
+      settings.transport === 'https'
+        ? new HttpsTransport({
+            settings,
+            log,
+            subject: () => this.bundle?.sub,
+            accessToken: () => this.diasporaAccessToken(),
+            state: () => this.current,
+            setState: (state) => this.setState(state),
+            isCurrent: (generation) => generation === this.generation && !this.closed,
+            sleep: (ms) => this.sleep(ms),
+          })
+        : undefined;
   }
 
   get state(): SessionState {
     return this.current;
   }
 
-  /** The shared connection manager, once a key exists. */
-  get connections(): ConnectionManager | undefined {
-    return this.manager;
+  /** The shared connections: Kafka's once a key exists, or the HTTPS transport's once ready. */
+  get connections(): Connections | undefined {
+    return this.https ? this.https.current : this.manager;
+  }
+
+  get transport(): SessionSettings['transport'] {
+    return this.settings.transport;
   }
 
   get subject(): string | undefined {
@@ -131,7 +151,7 @@ export class DiasporaSession extends EventEmitter {
       try {
         if (!(await this.ensureIdentity())) return;
         this.scheduleRefresh();
-        await this.ensureKeyAndWait(generation);
+        await (this.https ? this.https.becomeReady(generation) : this.ensureKeyAndWait(generation));
         return;
       } catch (err) {
         this.fail(err, generation);
@@ -213,6 +233,7 @@ export class DiasporaSession extends EventEmitter {
     this.store.save(secrets);
     await this.manager?.close();
     this.manager = undefined;
+    await this.https?.close();
     if (bundle) {
       await this.auth.revoke(bundle).catch((err: unknown) => this.log.warn(`token revocation failed: ${errorText(err)}`));
     }
@@ -221,6 +242,7 @@ export class DiasporaSession extends EventEmitter {
 
   /** Creates a new key (v1 rotates and invalidates every other copy), then waits for it to work. */
   async newKey(): Promise<void> {
+    if (this.https) return;
     const generation = ++this.generation;
     try {
       if (!(await this.ensureIdentity())) return;
@@ -261,7 +283,7 @@ export class DiasporaSession extends EventEmitter {
     for (const reject of [...this.closeWaiters]) reject();
     const manager = this.manager;
     this.manager = undefined;
-    await manager?.close(timeoutMs);
+    await Promise.all([manager?.close(timeoutMs), this.https?.close(timeoutMs)]);
     this.removeAllListeners();
   }
 

@@ -16,6 +16,8 @@ export type KafkaErrorKind =
   | 'unreachable'
   | 'timeout'
   | 'closed'
+  /** The HTTPS data plane: the user holds as many consumer instances as the service allows. */
+  | 'instance-limit'
   | 'other';
 
 export interface KafkaErrorContext {

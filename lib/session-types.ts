@@ -3,9 +3,12 @@
 export type ApiVersion = 'v1' | 'v3';
 export type AuthMode = 'user' | 'client';
 export type KafkaAuth = 'scram-sha-512' | 'msk-iam';
+/** How events travel: Kafka with a Diaspora key, or the Diaspora service's HTTPS routes (v3 only). */
+export type Transport = 'kafka' | 'https';
 
 export interface SessionSettings {
   api: ApiVersion;
+  transport: Transport;
   serviceUrl: string;
   authUrl: string;
   clientId: string;

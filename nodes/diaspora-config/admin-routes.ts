@@ -7,6 +7,7 @@ import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
 import { AuthError } from '../../lib/globus-auth';
 import { DiasporaServiceError } from '../../lib/diaspora-service';
+import { SessionError } from '../../lib/diaspora-session';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { readFabricPreset } from './fabric-preset';
 import { liveSnapshot } from '../shared/live-registry';
@@ -71,6 +72,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   );
   admin.post('/diaspora/:id/signout', guard(WRITE), withNode(async (node) => node.session.signOut()));
   admin.post('/diaspora/:id/newkey', guard(WRITE), withNode(async (node) => {
+    if (node.session.transport === 'https') throw new SessionError('misconfigured', 'this configuration uses the HTTPS transport, which needs no Diaspora key');
     void node.session.newKey();
     return node.session.state;
   }));

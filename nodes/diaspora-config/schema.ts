@@ -10,6 +10,7 @@ import { isHttpUrl, isPositiveNumber, isWholeNumber, type CredentialSchema, type
 export const CONFIG_TYPE = 'diaspora-config';
 
 export const API_VERSIONS = ['v1', 'v3'] as const;
+export const TRANSPORTS = ['kafka', 'https'] as const;
 export const AUTH_MODES = ['user', 'client'] as const;
 export const KAFKA_AUTHS = ['scram-sha-512', 'msk-iam'] as const;
 export const PRESETS = ['production', 'local', 'custom'] as const;
@@ -31,12 +32,18 @@ function clientIdFor(value: unknown, node: NodeValues): Problem | undefined {
   return undefined;
 }
 
+/** The HTTPS data plane exists in API v3 only. */
+function transportFor(value: unknown, node: NodeValues): Problem | undefined {
+  return value === 'https' && node.api !== 'v3' ? { code: 'https-needs-v3' } : undefined;
+}
+
 /** The defaults are the Production preset. */
 export const CONFIG_SCHEMA: Schema = {
   name: { value: '' },
   version: { value: 1, required: true, check: (v) => (isWholeNumber(v) ? undefined : { code: 'invalid-version' }) },
   preset: { value: 'production', required: true, options: PRESETS },
   api: { value: 'v3', required: true, options: API_VERSIONS },
+  transport: { value: 'kafka', required: true, options: TRANSPORTS, check: transportFor },
   serviceUrl: { value: PRODUCTION_SERVICE_URL, required: true, check: url },
   authUrl: { value: PRODUCTION_AUTH_URL, required: true, check: url },
   clientId: { value: SDK_NATIVE_CLIENT_ID, check: clientIdFor },

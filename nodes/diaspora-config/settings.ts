@@ -3,13 +3,14 @@ import type { SessionSettings } from '../../lib/session-types';
 import { SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
 import { isBrokerAddress, splitList } from '../../lib/kafka-names';
 import { readOption, readText } from '../shared/read-settings';
-import { isPositiveNumber, valueOf } from '../shared/schema';
-import { API_VERSIONS, AUTH_MODES, CONFIG_SCHEMA, KAFKA_AUTHS } from './schema';
+import { isPositiveNumber, problemOf, valueOf } from '../shared/schema';
+import { API_VERSIONS, AUTH_MODES, CONFIG_SCHEMA, KAFKA_AUTHS, TRANSPORTS } from './schema';
 import { requireResolved } from './environment';
 
 export interface ConfigDef {
   name?: string;
   api?: string;
+  transport?: string;
   serviceUrl?: string;
   authUrl?: string;
   clientId?: string;
@@ -27,10 +28,16 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
     throw new Error(`readyTimeout must be a positive number of seconds, not "${readyTimeout}"`);
   }
   const tls = valueOf(CONFIG_SCHEMA, values, 'tls');
+  const api = readOption(CONFIG_SCHEMA, values, 'api', API_VERSIONS);
+  const transport = readOption(CONFIG_SCHEMA, values, 'transport', TRANSPORTS);
+  if (problemOf(CONFIG_SCHEMA, 'transport', transport, { api })) {
+    throw new Error('the https transport needs API v3 (the v1 service has no HTTPS data plane)');
+  }
   requireResolved(def.clientId, 'clientId');
   requireResolved(def.brokers, 'brokers');
   return {
-    api: readOption(CONFIG_SCHEMA, values, 'api', API_VERSIONS),
+    api,
+    transport,
     serviceUrl: httpUrl(readText(CONFIG_SCHEMA, values, 'serviceUrl'), 'serviceUrl'),
     authUrl: httpUrl(readText(CONFIG_SCHEMA, values, 'authUrl'), 'authUrl'),
     clientId: readText(CONFIG_SCHEMA, values, 'clientId') || SDK_NATIVE_CLIENT_ID,
@@ -47,6 +54,7 @@ export function readConfigDef(def: ConfigDef, id: string): SessionSettings {
 export function inertSettings(id: string): SessionSettings {
   return {
     api: 'v3',
+    transport: 'kafka',
     serviceUrl: 'http://127.0.0.1',
     authUrl: 'http://127.0.0.1',
     clientId: SDK_NATIVE_CLIENT_ID,

@@ -4,11 +4,11 @@
  * messages, and stopped (bounded) on close. Free of Node-RED's runtime: the node passes callbacks.
  */
 import type { NodeStatus } from 'node-red';
-import type { ConnectionManager } from '../../lib/connection-manager';
-import type { ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/connection-types';
+import type { Connections, ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/connection-types';
 import { checkTopicName, type KafkaClientError } from '../../lib/kafka-errors';
 import { PayloadError } from '../../lib/payload';
 import type { SessionState } from '../../lib/session-types';
+import { INSTANCE_LIMIT } from '../../lib/rest-consumer';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../shared/config-node';
 import { held, idle, problem, waiting, working } from '../shared/status';
@@ -43,10 +43,12 @@ export class ConsumerController {
   private paused = false;
   private handle: ConsumerHandle | undefined;
   /** The manager the consumer (or the decision to idle without topics) belongs to. */
-  private owner: ConnectionManager | undefined;
+  private owner: Connections | undefined;
   private starting: Promise<void> | undefined;
   private phase: ConsumerPhase;
   private closed = false;
+  /** The last failure was the service's consumer-instance limit (HTTPS): the status names it. */
+  private atInstanceLimit = false;
   /** Why the last start failed, for a subscribe that triggered it. */
   private lastFailure: Error | undefined;
   /** Kafka name → the name the user gave (v3 adds the namespace). */
@@ -68,7 +70,7 @@ export class ConsumerController {
   }
 
   /** The group and Kafka topics being consumed, for the lag; undefined while not consuming. */
-  get position(): { manager: ConnectionManager; groupId: string; topics: string[] } | undefined {
+  get position(): { manager: Connections; groupId: string; topics: string[] } | undefined {
     if (!this.handle || !this.owner || this.phase !== 'connected' || this.closed) return undefined;
     return { manager: this.owner, groupId: this.groupId, topics: this.topics.map((t) => this.safeKafkaName(t)) };
   }
@@ -137,7 +139,7 @@ export class ConsumerController {
     });
   }
 
-  private async start(manager: ConnectionManager): Promise<void> {
+  private async start(manager: Connections): Promise<void> {
     const old = this.handle;
     this.handle = undefined;
     this.owner = manager;
@@ -272,6 +274,7 @@ export class ConsumerController {
   private consumerFailed(error: KafkaClientError, restartInMs: number | undefined): void {
     if (this.closed) return;
     if (restartInMs !== undefined) this.phase = 'restarting';
+    this.atInstanceLimit = error.kind === 'instance-limit';
     const reason = this.reason(error);
     const text = restartInMs === undefined ? reason : this.host.t('errors.consumer-failed', { reason });
     this.host.report(new Error(text), this.errorMessage(error.kind));
@@ -326,7 +329,9 @@ export class ConsumerController {
   private currentStatus(): NodeStatus {
     const { t, shared } = this.host;
     if (this.phase === 'failed') return problem(t('status.failed'));
-    if (this.phase === 'restarting') return problem(t('status.restarting'));
+    if (this.phase === 'restarting') {
+      return problem(this.atInstanceLimit ? t('status.instance-limit', { limit: INSTANCE_LIMIT }) : t('status.restarting'));
+    }
     if (this.topics.length === 0) return idle(t('status.idle'));
     if (this.paused) return held(shared('status.paused'));
     switch (this.phase) {

@@ -4,8 +4,7 @@
  * on disk (drained in order on `ready`) or an immediate failure. Every event ends in exactly one
  * `settle` call; nothing is dropped silently.
  */
-import type { ConnectionManager, ProducerHandle, RecordMetadata } from '../../lib/connection-manager';
-import type { OutRecord } from '../../lib/connection-types';
+import type { Connections, OutRecord, ProducerHandle, RecordMetadata } from '../../lib/connection-types';
 import { isKafkaClientError, type KafkaClientError } from '../../lib/kafka-errors';
 import type { SessionState } from '../../lib/session-types';
 import { Drainer, type Delivery } from '../../lib/spool/drain';
@@ -25,7 +24,7 @@ export type Settle = (err: Error | null, meta?: RecordMetadata) => void;
 /** What the publisher needs of the session (DiasporaSession has it). */
 export interface SessionView {
   readonly state: SessionState;
-  readonly connections: ConnectionManager | undefined;
+  readonly connections: Connections | undefined;
   on(event: 'state', listener: (state: SessionState) => void): unknown;
   off(event: 'state', listener: (state: SessionState) => void): unknown;
 }
@@ -68,7 +67,7 @@ export class Publisher {
   /** Settles of sends the broker has not answered yet, with their promises (for a bounded close). */
   private readonly inFlight = new Map<Settle, Promise<void>>();
   private handle: ProducerHandle | undefined;
-  private owner: ConnectionManager | undefined;
+  private owner: Connections | undefined;
   private closed = false;
   private arrivals = 0;
   private resendTimer: NodeJS.Timeout | undefined;
@@ -386,12 +385,15 @@ export class Publisher {
 
 /**
  * States that need the user to sign in or fix the configuration, or a key wait that timed out:
- * queueing would only hold messages indefinitely. An unreachable broker is retried by the session,
- * and a rejected key ends with the user's "new key", so both are worth waiting for (bounded queue).
+ * queueing would only hold messages indefinitely. An unreachable broker or service is retried by
+ * the session, and a rejected key ends with the user's "new key", so they are worth waiting for
+ * (bounded queue).
  */
+const WORTH_WAITING: ReadonlySet<string | undefined> = new Set(['broker-unreachable', 'service-unreachable', 'key-rejected']);
+
 function isHopeless(state: SessionState): boolean {
   if (state.state === 'signin-required') return true;
-  return state.state === 'error' && state.reason !== 'broker-unreachable' && state.reason !== 'key-rejected';
+  return state.state === 'error' && !WORTH_WAITING.has(state.reason);
 }
 
 function outRecord(event: OutgoingEvent, topic: string): OutRecord {

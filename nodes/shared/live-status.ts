@@ -7,7 +7,7 @@
  * (diaspora-config's `status.live-*`), so `shared` translates diaspora-config's catalog.
  */
 import type { Node, NodeStatus } from 'node-red';
-import type { ConnectionManager } from '../../lib/connection-manager';
+import type { Connections } from '../../lib/connection-types';
 import { LagPoller } from '../../lib/consumer-lag';
 import { formatRate, RateMeter } from '../../lib/rate-meter';
 import { listNode } from './live-registry';
@@ -52,7 +52,7 @@ export function attachLiveStatus(node: Node, figures: LiveFigures, intervalMs = 
 
 /** What a diaspora-in node consumes right now, for the lag; undefined while not consuming. */
 export interface ConsumedPosition {
-  manager: ConnectionManager;
+  manager: Connections;
   groupId: string;
   topics: string[];
 }
@@ -69,7 +69,7 @@ export function consumerLiveStatus(node: Node, shared: Translate, fabric: string
   const lag = new LagPoller({
     read: () => {
       const at = position();
-      return at && at.manager.consumerOffsets(at.groupId, at.topics);
+      return at?.manager.consumerOffsets?.(at.groupId, at.topics);
     },
   });
   let rate: number | undefined;

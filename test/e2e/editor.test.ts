@@ -81,6 +81,18 @@ describe('e2e: the editor, as a person uses it (Chromium)', function () {
     // The Fabric select offers "Add new diaspora fabric..."; its + button opens the config dialog.
     await page.locator('#node-input-btn-fabric-add').click();
     await page.locator('#node-config-input-preset').waitFor({ state: 'visible' });
+    // The Production preset offers both transports; HTTPS needs no broker and no key, so the Kafka tab goes.
+    const kafkaTab = page.locator('#red-ui-tab-diaspora-config-tab-kafka');
+    const transport = page.locator('#node-config-input-transport');
+    await page.locator('#diaspora-config-tabs a[href="#diaspora-config-tab-service"]').click();
+    assert.equal(await transport.inputValue(), 'kafka');
+    assert.equal(await transport.isEnabled(), true, 'the Production preset leaves the transport to choose');
+    await kafkaTab.waitFor({ state: 'visible' });
+    await transport.selectOption('https');
+    await kafkaTab.waitFor({ state: 'hidden' });
+    await shot('editor-02a-config-https-transport');
+    await transport.selectOption('kafka');
+    await kafkaTab.waitFor({ state: 'visible' });
     await page.locator('#node-config-input-preset').selectOption('local');
     await page.locator('#diaspora-config-preset-row').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#node-config-input-authMode').inputValue(), 'user');

@@ -182,6 +182,7 @@ describe('examples/', function () {
       'headless device with client credentials from the environment',
       'manual commit after a slow write',
       'catch to an errors topic',
+      'instrument behind a firewall (HTTPS only)',
     ];
     for (const wanted of promised) {
       assert.ok(labels.includes(wanted), `no example "${wanted}" (have: ${labels.join('; ')})`);
@@ -377,6 +378,25 @@ describe('examples/', function () {
       assert.equal(letter.error.node, 'check the reading');
       await eventually('the good reading', () => valid.find((m) => (m.payload as { temperature: unknown }).temperature === 21.4), WORKS_WITHIN_MS);
       assert.deepEqual(otherErrors, [], 'no other error');
+    });
+
+    it('"instrument behind a firewall (HTTPS only)": readings go out and come back over HTTPS, with no key created', async function () {
+      const example = examples.find((e) => e.label === 'instrument behind a firewall (HTTPS only)');
+      assert.ok(example);
+      const { flow, credentials } = onFabric(example.flow, fabric);
+      await helper.load(modulesFor(flow, core), flow, credentials);
+      const received = collect(byName(flow, 'debug', 'received').id);
+      const errors = collect(byName(flow, 'debug', 'error').id);
+      await eventually(`two readings received (errors: ${JSON.stringify(errors.map((e) => e.error))})`, () => (received.length >= 2 ? true : undefined), WORKS_WITHIN_MS);
+      const reading = received[0].payload as { instrument: string; sequence: number; peak_nm: number };
+      assert.equal(reading.instrument, 'spectrometer-7');
+      assert.ok(reading.peak_nm > 531 && reading.peak_nm < 533, JSON.stringify(reading));
+      const config = flow.find((n) => n.type === 'diaspora-config');
+      assert.ok(config);
+      assert.equal(config.transport, 'https');
+      const stored = helper.credentials.get(config.id) as { secretKey?: string } | undefined;
+      assert.equal(stored?.secretKey, undefined, 'no Diaspora key was created');
+      assert.deepEqual(errors, []);
     });
   });
 });

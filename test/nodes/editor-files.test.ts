@@ -29,7 +29,7 @@ const FLOW_TYPES: readonly NodeType[] = ['diaspora-topic', 'diaspora-out', 'dias
 
 /** The property names other parts of the project rely on (issues 3 and 4). */
 const CONTRACT: Record<NodeType, readonly string[]> = {
-  'diaspora-config': ['name', 'api', 'serviceUrl', 'authUrl', 'clientId', 'authMode', 'brokers', 'kafkaAuth', 'tls', 'readyTimeout', 'preset', 'version'],
+  'diaspora-config': ['name', 'api', 'transport', 'serviceUrl', 'authUrl', 'clientId', 'authMode', 'brokers', 'kafkaAuth', 'tls', 'readyTimeout', 'preset', 'version'],
   'diaspora-topic': ['name', 'fabric', 'action', 'topic'],
   'diaspora-out': ['name', 'fabric', 'topic', 'key', 'mode', 'acks', 'compression', 'whenNotReady', 'queueSize', 'spoolSizeMB', 'outputs'],
   'diaspora-in': ['name', 'fabric', 'topics', 'start', 'groupId', 'format', 'commit', 'window'],
@@ -43,6 +43,7 @@ const RUNTIME_CREDENTIALS = ['tokens', 'tokensFor', 'accessKey', 'secretKey', 'e
 const BAD_VALUES: Record<NodeType, Record<string, unknown[]>> = {
   'diaspora-config': {
     api: ['v2', ''],
+    transport: ['mqtt', ''],
     serviceUrl: ['ftp://example.org', 'example.org', ''],
     authUrl: ['not a url'],
     authMode: ['device'],
@@ -410,7 +411,7 @@ describe('example flows', function () {
 
   it('has the three examples the issues ask for', function () {
     assert.ok(coreTypes.has('inject') && coreTypes.has('debug') && coreTypes.has('function'), 'read the core node types');
-    for (const label of ['register a topic, publish and consume', 'consume from the earliest event', 'lab instrument pipeline']) {
+    for (const label of ['register a topic, publish and consume', 'consume from the earliest event', 'lab instrument pipeline', 'instrument behind a firewall (HTTPS only)']) {
       assert.ok(files.includes(`${label}.json`), `examples/${label}.json`);
     }
   });
@@ -431,9 +432,10 @@ describe('example flows', function () {
       assert.equal(configs.length, 1, 'the example carries its own diaspora-config');
       const config = configs[0] as FlowNode;
       assert.equal(config.z, undefined, 'config nodes are not on a tab');
+      // The HTTPS transport needs API v3; the Kafka examples use the Local fabric's v1.
       assert.deepEqual(
         ['preset', 'api', 'kafkaAuth', 'serviceUrl', 'authUrl', 'brokers', 'tls'].map((p) => config[p]),
-        ['local', 'v1', 'scram-sha-512', 'http://127.0.0.1:19090', 'http://127.0.0.1:19091', '127.0.0.1:19092', false],
+        ['local', config.transport === 'https' ? 'v3' : 'v1', 'scram-sha-512', 'http://127.0.0.1:19090', 'http://127.0.0.1:19091', '127.0.0.1:19092', false],
         'the Local fabric settings',
       );
 

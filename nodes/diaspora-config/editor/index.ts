@@ -42,7 +42,7 @@ function applyProduction(): void {
 }
 
 function applyLocal(preset: FabricPreset): void {
-  setField('api', 'v1');
+  setField('api', field('transport').val() === 'https' ? 'v3' : 'v1');
   setField('serviceUrl', preset.serviceUrl || '');
   setField('authUrl', preset.authUrl || '');
   setField('brokers', (Array.isArray(preset.brokers) ? preset.brokers : []).join(', '));
@@ -171,6 +171,16 @@ RED.nodes.registerType('diaspora-config', {
     field('tls')
       .on('change', function () {
         $('#diaspora-config-ca-row').toggle($(this).prop('checked') as boolean);
+      })
+      .trigger('change');
+    // Over HTTPS there is no broker and no key: the Kafka tab and the key button go.
+    field('transport')
+      .on('change', function () {
+        const kafka = $(this).val() !== 'https';
+        if (!kafka) setField('api', 'v3'); // the HTTPS data plane exists in API v3 only
+        $('#red-ui-tab-diaspora-config-tab-kafka').toggle(kafka);
+        $('#diaspora-config-newkey').toggle(kafka);
+        if (!kafka && $('#diaspora-config-tab-kafka').is(':visible')) (tabs as unknown as { activateTab(id: string): void }).activateTab('diaspora-config-tab-service');
       })
       .trigger('change');
     watchPreset();

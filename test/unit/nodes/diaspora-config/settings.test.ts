@@ -6,6 +6,7 @@ describe('unit: diaspora-config settings', function () {
   it('reads an empty flow node as the Production preset', function () {
     assert.deepEqual(readConfigDef({}, 'cfg-1'), {
       api: 'v3',
+      transport: 'kafka',
       serviceUrl: PRODUCTION_SERVICE_URL,
       authUrl: PRODUCTION_AUTH_URL,
       clientId: SDK_NATIVE_CLIENT_ID,
@@ -59,5 +60,11 @@ describe('unit: diaspora-config settings', function () {
   it('gives an unusable node inert settings that contact nothing outside this machine', function () {
     const inert = inertSettings('cfg-9');
     assert.deepEqual([inert.serviceUrl, inert.authUrl, inert.brokers, inert.label], ['http://127.0.0.1', 'http://127.0.0.1', [], 'cfg-9']);
+  });
+
+  it('takes the https transport with API v3 only', function () {
+    assert.equal(readConfigDef({ transport: 'https' }, 'c').transport, 'https');
+    assert.throws(() => readConfigDef({ transport: 'https', api: 'v1' }, 'c'), /the https transport needs API v3/);
+    assert.throws(() => readConfigDef({ transport: 'mqtt' }, 'c'), /transport must be one of kafka, https, not "mqtt"/);
   });
 });

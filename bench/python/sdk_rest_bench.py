@@ -1,0 +1,64 @@
+"""The Diaspora SDK's HTTPS path as the benchmark's baseline: a produce_batch loop or a
+RESTConsumer.fetch loop against the local service emulator.
+
+Usage: sdk_rest_bench.py produce <topic> <count> <payload bytes>
+       sdk_rest_bench.py consume <topic> <count> <group>
+Prints {"count", "seconds"}; the time excludes the interpreter start and the sign-in.
+The SDK signs in as a confidential client (DIASPORA_SDK_CLIENT_ID / _SECRET) against the Globus Auth
+emulator (GLOBUS_SDK_SERVICE_URL_AUTH); its service URL is pointed at DIASPORA_TEST_SERVICE_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import diaspora_event_sdk.sdk.client as client_module
+
+client_module.get_web_service_url = lambda environment=None: os.environ["DIASPORA_TEST_SERVICE_URL"]
+
+from diaspora_event_sdk import Client, RESTConsumer  # noqa: E402
+
+BATCH = 500
+
+
+def produce(client: Client, topic: str, count: int, payload_bytes: int) -> float:
+    filler = "x" * max(0, payload_bytes - 40)
+    entries = [{"value": {"seq": i, "data": filler}} for i in range(count)]
+    client.produce_batch(topic, entries[:1])  # the first request opens the connection
+    started = time.perf_counter()
+    for start in range(0, count, BATCH):
+        answer = client.produce_batch(topic, entries[start : start + BATCH])
+        if answer.get("failures"):
+            raise SystemExit(f"failed entries: {answer['failures'][:3]}")
+    return time.perf_counter() - started
+
+
+def consume(client: Client, topic: str, count: int, group: str) -> float:
+    started = time.perf_counter()
+    seen = 0
+    with RESTConsumer(group, client=client, format="binary", auto_offset_reset="earliest") as consumer:
+        consumer.subscribe([topic])
+        while seen < count:
+            records = consumer.fetch(timeout_ms=1000)
+            seen += len(records)
+            if records:
+                consumer.commit()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    mode, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    client = Client()
+    client.produce_batch  # noqa: B018 - the attribute exists in 0.5.x
+    if mode == "produce":
+        seconds = produce(client, topic, count, int(sys.argv[4]))
+    else:
+        seconds = consume(client, topic, count, sys.argv[4])
+    print(json.dumps({"count": count, "seconds": seconds}))
+
+
+if __name__ == "__main__":
+    main()
