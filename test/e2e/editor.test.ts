@@ -168,7 +168,8 @@ describe('e2e: the editor, as a person uses it (Chromium)', function () {
 
     const outcome = await deploy(page);
     assert.ok(outcome.ok, `deploy failed: ${outcome.message}`);
-    await waitForNodeStatus(page, ids.in, /consuming/, 30_000);
+    // "consuming", or the live figures that take its place once events flow (lag and rate).
+    await waitForNodeStatus(page, ids.in, /^(consuming|lag \d+ · )/, 30_000);
     await scrollWorkspaceHome(page);
     await shot('editor-07-deployed-flow');
   });

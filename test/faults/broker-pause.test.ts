@@ -13,6 +13,7 @@ import { catchNode, inject, Sink, sinkNode, tab } from '../nodes/flow-support';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { configOf, faultConfig, faultTopic, inNode, outNode, readTopic, readyAndConnected, recordStatuses, registerTopic, statusSequence, type StatusRecord } from './support/flows';
 import { countSequences, recordResult, seqOf } from './support/results';
+import { isConsuming } from '../fixtures/node-status';
 
 const helper = nodeRedHelper();
 const NODES: NodeModule[] = [diasporaConfig as NodeModule, diasporaOut as NodeModule, diasporaIn as NodeModule];
@@ -63,7 +64,7 @@ describe('faults: broker paused (SIGSTOP) and resumed (SIGCONT) under traffic', 
     const inStatus = recordStatuses(helper, 'sub');
     const kafkaTopic = await registerTopic(cfg, topic);
     await readyAndConnected(cfg);
-    await eventually('diaspora-in to consume', () => (inStatus.at(-1)?.text === 'consuming' ? true : undefined), 30_000);
+    await eventually('diaspora-in to consume', () => (isConsuming(inStatus.at(-1)) ? true : undefined), 30_000);
 
     let sent = 0;
     const send = (): void => {

@@ -18,6 +18,7 @@ import {
   configOf, faultConfig, faultTopic, inNode, outNode, readTopic, readyAndConnected, recordStatuses, registerTopic, statusSequence, topicNode, type StatusRecord,
 } from './support/flows';
 import { countSequences, recordResult, seqOf } from './support/results';
+import { isConsuming } from '../fixtures/node-status';
 
 const helper = nodeRedHelper();
 const NODES: NodeModule[] = [diasporaConfig as NodeModule, diasporaOut as NodeModule, diasporaIn as NodeModule, diasporaTopic as NodeModule];
@@ -73,7 +74,7 @@ describe('faults: the key rotated elsewhere (v1 create_key by another client of 
     const statuses: Record<string, StatusRecord[]> = Object.fromEntries(['pub', 'pub-fail', 'sub', 'lister'].map((id) => [id, recordStatuses(helper, id)]));
     const kafkaTopic = await registerTopic(cfg, topic);
     await readyAndConnected(cfg);
-    await eventually('diaspora-in to consume', () => (statuses.sub.at(-1)?.text === 'consuming' ? true : undefined), 30_000);
+    await eventually('diaspora-in to consume', () => (isConsuming(statuses.sub.at(-1)) ? true : undefined), 30_000);
 
     let seq = 0;
     const send = (node: string): string => {

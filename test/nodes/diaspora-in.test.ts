@@ -19,6 +19,7 @@ import { loadFabric } from '../fixtures/fabric';
 import { kcatConsumeAll, kcatProduce, type KcatTarget } from '../fixtures/kcat';
 import { storedBatches } from '../fixtures/kafka-log';
 import { eventually, nodeRedHelper, sleep, type FlowNode, type NodeModule, type RuntimeNode } from '../fixtures/node-red';
+import { isConsuming } from '../fixtures/node-status';
 
 const helper = nodeRedHelper();
 const NODES = [diasporaConfig, diasporaTopic, diasporaOut, diasporaIn] as NodeModule[];
@@ -206,9 +207,7 @@ async function atLeast(got: Msg[], count: number, what: string, timeoutMs = RECE
 }
 
 async function untilStatus(seen: NodeStatus[], text: string, what: string, timeoutMs = RECEIVE_WITHIN_MS): Promise<void> {
-  // While consuming, the live figures (lag and rate) take the place of "consuming".
-  const shows = (status: NodeStatus | undefined): boolean =>
-    status?.text === text || (text === 'consuming' && status?.fill === 'green' && /^(lag \d+|consuming) · /.test(String(status.text)));
+  const shows = (status: NodeStatus | undefined): boolean => status?.text === text || (text === 'consuming' && isConsuming(status));
   await eventually(`${what} to show "${text}" (seen: ${seen.map((s) => s.text).join(' > ')})`, () => (shows(seen.at(-1)) ? true : undefined), timeoutMs, 50);
 }
 
