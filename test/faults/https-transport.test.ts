@@ -8,7 +8,6 @@
  *   the same port): nothing is lost.
  */
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import diasporaIn = require('../../nodes/diaspora-in/diaspora-in');
@@ -17,56 +16,16 @@ import { eventually, nodeRedHelper, sleep, type FlowNode, type NodeModule } from
 import { catchNode, inject, Sink, sinkNode, tab, type Msg } from '../nodes/flow-support';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { configOf, faultConfig, faultTopic, inNode, outNode, readTopic, recordStatuses, registerTopic, statusSequence } from './support/flows';
+import { tcpProxy, type Proxy } from './support/proxies';
 import { countSequences, recordResult, seqOf } from './support/results';
 
 const helper = nodeRedHelper();
 const NODES: NodeModule[] = [diasporaConfig as NodeModule, diasporaOut as NodeModule, diasporaIn as NodeModule];
 
-/** A TCP forwarder on a fixed port that can be closed (connection refused) and opened again. */
-class ReopenableProxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async open(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(Number(this.target.port), this.target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.once('close', () => this.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
-}
-
 describe('faults: the HTTPS transport', function () {
   this.timeout(180_000);
   let fabric: FaultFabric;
-  let proxy: ReopenableProxy | undefined;
+  let proxy: Proxy | undefined;
 
   before(async function () {
     this.timeout(180_000);
@@ -190,8 +149,7 @@ describe('faults: the HTTPS transport', function () {
 
   it('the service unreachable for 30 s in queue mode: every event queued and written once it answers', async function () {
     const topic = faultTopic('https-down');
-    proxy = new ReopenableProxy(new URL(fabric.description.serviceUrl));
-    await proxy.open();
+    proxy = await tcpProxy(fabric.description.serviceUrl);
     const { flow, credentials } = flowWith({ serviceUrl: proxy.url }, false);
     await helper.load(NODES, flow, credentials);
     const cfg = configOf(helper, 'cfg');
@@ -207,7 +165,7 @@ describe('faults: the HTTPS transport', function () {
     await publish(topic, 50, 100, 5);
     await sleep(Math.max(0, 30_000 - (Date.now() - downAt)));
     assert.equal(acked.messages.length, 50, 'nothing acknowledged while the service is down');
-    await proxy.open();
+    proxy = await tcpProxy(fabric.description.serviceUrl, Number(new URL(proxy.url).port));
     const upAt = Date.now();
     await eventually(`all 150 acknowledged (caught ${caught.messages.length})`, () => (acked.messages.length + caught.messages.length >= 150 ? true : undefined), 60_000);
     const recoverMs = Date.now() - upAt;

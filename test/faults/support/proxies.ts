@@ -12,31 +12,34 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-async function listen(server: net.Server): Promise<number> {
+async function listen(server: net.Server, port = 0): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A plain TCP forwarder to `target` (http://host:port). */
-export async function tcpProxy(target: string): Promise<Proxy> {
-  const { hostname, port } = new URL(target);
+/**
+ * A plain TCP forwarder to `target` (http://host:port), on a free port or on `port` (to open it
+ * again where clients already point after a close).
+ */
+export async function tcpProxy(target: string, port = 0): Promise<Proxy> {
+  const upstreamUrl = new URL(target);
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
   const server = net.createServer((client) => {
-    const upstream = net.connect(Number(port), hostname);
+    const upstream = net.connect(Number(upstreamUrl.port), upstreamUrl.hostname);
     track(client);
     track(upstream);
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
-  const listening = await listen(server);
+  const listening = await listen(server, port);
   return {
     url: `http://127.0.0.1:${listening}`,
     close: async () => {
