@@ -4,7 +4,7 @@
  * super user to count sequence numbers.
  */
 import * as crypto from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaJSError } from 'kafkajs';
 import type { FabricClient, FabricDescription } from '../../../fabric/contract';
 import type { DiasporaConfigNode } from '../../../nodes/shared/config-node';
 import { eventually, type FlowNode, type NodeRedTestHelper } from '../../fixtures/node-red';
@@ -113,17 +113,32 @@ export async function readyAndConnected(config: DiasporaConfigNode, timeoutMs = 
   );
 }
 
+/**
+ * Each partition's end offset. A broker that was just resumed or restarted may not lead its
+ * partitions yet and answers with a retriable error ("not the leader"): those are asked again
+ * until the time is up, anything else is thrown at once.
+ */
+async function topicEnds(kafka: Kafka, topic: string, timeoutMs: number): Promise<Map<number, bigint>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // A new admin each time: kafkajs asks the same stale leader again on its own retries.
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    } catch (err) {
+      if (!(err as KafkaJSError).retriable || Date.now() >= deadline) throw err;
+    } finally {
+      await admin.disconnect();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Every record of `topic` (all partitions) from the beginning up to its current end, values as text. */
 export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const ends = await topicEnds(kafka, topic, timeoutMs);
   const total = [...ends.values()].reduce((a, b) => a + b, 0n);
   const values: string[] = [];
   if (total === 0n) return values;
