@@ -15,6 +15,7 @@ import { CONFIG_CREDENTIALS } from './schema';
 import { inertSettings, readConfigDef, type ConfigDef } from './settings';
 import { mergeSecrets, openSecretFile, type SecretFile } from './secret-file';
 import { requireResolved, withEditorFields } from './environment';
+import { credentialKey, readSetting, type SettingsReader } from '../shared/node-red-internals';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -127,17 +128,9 @@ export = function register(RED: NodeAPI): void {
  * undefined where there is no user directory or no known key (e.g. the test helper).
  */
 function secretFileFor(RED: NodeAPI, nodeId: string): SecretFile | undefined {
-  const get = (name: string): unknown => {
-    try {
-      return (RED.settings as unknown as { get(name: string): unknown }).get(name);
-    } catch {
-      return undefined; // settings not loaded (test runtimes)
-    }
-  };
-  const userDir = get('userDir');
+  const settings = RED.settings as unknown as SettingsReader;
+  const userDir = readSetting(settings, 'userDir');
   if (typeof userDir !== 'string' || userDir === '') return undefined;
-  const configured = get('credentialSecret');
-  const key = configured === false ? false : typeof configured === 'string' && configured ? configured : get('_credentialSecret');
-  if (key !== false && (typeof key !== 'string' || key === '')) return undefined;
-  return openSecretFile(userDir, nodeId, key);
+  const key = credentialKey(settings);
+  return key === undefined ? undefined : openSecretFile(userDir, nodeId, key);
 }

@@ -10,6 +10,7 @@
  * return at once for a message they do not track (one Map lookup by message id).
  */
 import type { NodeAPI, NodeMessage } from 'node-red';
+import { inputHandlersTakingDone } from '../shared/node-red-internals';
 
 /** A wired node that does not finish in this long is not waited for again. */
 const FINISH_TIMEOUT_MS = 10_000;
@@ -35,10 +36,9 @@ interface Waiter {
   sentAt: number;
 }
 
-/** Node-RED counts the input handlers that take `done`; a node with none never reports completion. */
+/** A node with no input handler taking `done` never reports completion through `onComplete`. */
 function callsDone(node: unknown): boolean {
-  const expected = (node as { _expectedDoneCount?: unknown } | undefined)?._expectedDoneCount;
-  return typeof expected === 'number' && expected > 0;
+  return (inputHandlersTakingDone(node) ?? 0) > 0;
 }
 
 /** The messages waited for in one Node-RED runtime, and the hooks that see them finish. */

@@ -11,6 +11,7 @@ import type { FabricDescription } from '../../fabric/contract';
 import { driveNativeLogin } from '../../fabric/auth/drive-login';
 import type { SessionState } from '../../lib/session-types';
 import { openSecretFile } from '../../nodes/diaspora-config/secret-file';
+import { credentialKey } from '../../nodes/shared/node-red-internals';
 import { loadFabric } from '../fixtures/fabric';
 import { fabricControl } from '../fixtures/fabric-control';
 import { startNodeRedChild, type NodeRedChild } from '../fixtures/node-red-child';
@@ -108,8 +109,10 @@ describe('diaspora-config across a real Node-RED restart (no deploy in between)'
       await watchUntil(child, 'cfg1', 'ready');
 
       // What is on disk: the key and tokens only in the encrypted secret file.
-      const runtimeSettings = JSON.parse(fs.readFileSync(path.join(userDir, '.config.runtime.json'), 'utf8')) as { _credentialSecret: string };
-      const stored = openSecretFile(userDir, 'cfg1', runtimeSettings._credentialSecret).read();
+      const runtimeSettings = JSON.parse(fs.readFileSync(path.join(userDir, '.config.runtime.json'), 'utf8')) as Record<string, unknown>;
+      const key = credentialKey({ get: (name) => runtimeSettings[name] });
+      assert.ok(typeof key === 'string', 'Node-RED no longer keeps its generated credential secret as `_credentialSecret` in .config.runtime.json; change nodes/shared/node-red-internals.ts');
+      const stored = openSecretFile(userDir, 'cfg1', key).read();
       assert.ok(stored?.secretKey && stored.tokens, 'the key and the sign-in are in the secret file');
       const bundle = JSON.parse(stored.tokens) as { tokens: Record<string, { accessToken: string; refreshToken?: string }> };
       const secrets = [stored.secretKey, ...Object.values(bundle.tokens).flatMap((t) => [t.accessToken, t.refreshToken ?? ''])].filter((s) => s);

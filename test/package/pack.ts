@@ -1,8 +1,8 @@
 /**
- * Builds the package from a clean copy of this checkout and packs it, as a release would: the copy has
- * no dist/ from earlier builds (no stale files) and is not touched by other builds running meanwhile,
- * yet holds everything a checkout holds (fabric/, test/, bench/ and their compiled output), so the
- * tarball proves that package.json's `files` keeps them out.
+ * Builds the package from a clean copy of this checkout and packs it, as a release would (`npm pack`,
+ * whose prepack builds the shipped code alone): the copy is not touched by other builds running
+ * meanwhile, yet holds every source a checkout holds (fabric/, test/, bench/), so the tarball proves
+ * that package.json's `files` keeps them out.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -50,11 +50,11 @@ export async function buildAndPack(repoRoot: string, workDir: string): Promise<P
   fs.mkdirSync(unpackedDir, { recursive: true });
   await copyCheckout(repoRoot, sourceDir);
 
-  await run('npm', ['run', 'build'], { cwd: sourceDir, timeoutMs: 180_000, what: 'npm run build (tsc + copy-assets) in a clean copy' });
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], {
+  // As a release: npm pack's prepack empties dist/ and builds only the shipped code (tsconfig.package.json).
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', workDir], {
     cwd: sourceDir,
-    timeoutMs: 60_000,
-    what: 'npm pack',
+    timeoutMs: 180_000,
+    what: 'npm pack (its prepack builds the shipped code alone)',
   });
   const [report] = JSON.parse(stdout) as Array<{ filename: string }>;
   if (!report) throw new Error(`npm pack reported no tarball:\n${stdout}`);
