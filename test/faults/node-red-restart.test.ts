@@ -14,7 +14,7 @@ import { eventually, sleep } from '../fixtures/node-red';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { faultTopic } from './support/flows';
 import { registerFor } from './support/identity';
-import { api, startNodeRed, type NodeRedProcess } from './support/node-red-runner';
+import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { countSequences, recordResult } from './support/results';
 
 const RATE_PER_S = 200;

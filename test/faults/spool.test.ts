@@ -21,7 +21,7 @@ import { eventually, sleep, type FlowNode } from '../fixtures/node-red';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { faultConfig, faultTopic, readTopic } from './support/flows';
 import { registerFor } from './support/identity';
-import { api, startNodeRed, type NodeRedProcess } from './support/node-red-runner';
+import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { countSequences, recordResult } from './support/results';
 
 const RATE_PER_S = 1_000;

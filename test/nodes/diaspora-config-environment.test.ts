@@ -13,27 +13,18 @@ import * as path from 'node:path';
 import type { FabricDescription } from '../../fabric/contract';
 import type { SessionState } from '../../lib/session-types';
 import { loadFabric } from '../fixtures/fabric';
-import { startNodeRedChild, type NodeRedChild } from '../fixtures/node-red-child';
+import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { eventually } from '../fixtures/node-red';
 import { listFiles } from '../fixtures/user-dir';
 
 const NODES_DIR = path.resolve(__dirname, '..', '..', 'nodes', 'diaspora-config');
+const FULL_DEPLOY = { 'Node-RED-Deployment-Type': 'full' };
 
-async function call(child: NodeRedChild, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${child.url}${route}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-}
-
-async function stateOf(child: NodeRedChild, id: string, until: (s: SessionState) => boolean): Promise<SessionState> {
+async function stateOf(child: NodeRedProcess, id: string, until: (s: SessionState) => boolean): Promise<SessionState> {
   return eventually(
     `${id} to settle`,
     async () => {
-      const res = await call(child, 'GET', `/diaspora/${id}/state`);
+      const res = await api(child, 'GET', `/diaspora/${id}/state`);
       const state = res.status === 200 ? (res.body as SessionState) : undefined;
       return state && until(state) ? state : undefined;
     },
@@ -55,7 +46,7 @@ describe('diaspora-config set up from the environment (a real Node-RED process)'
   this.timeout(120_000);
   let fabric: FabricDescription;
   let userDir: string;
-  let child: NodeRedChild | undefined;
+  let child: NodeRedProcess | undefined;
 
   before(function () {
     fabric = loadFabric();
@@ -69,9 +60,10 @@ describe('diaspora-config set up from the environment (a real Node-RED process)'
 
   it('becomes ready as the client the environment names; the flow keeps only the references', async function () {
     const client = fabric.clients[0];
-    child = await startNodeRedChild(userDir, NODES_DIR, 30_000, {
-      DIASPORA_SDK_CLIENT_ID: client.clientId,
-      DIASPORA_SDK_CLIENT_SECRET: client.clientSecret,
+    child = await startNodeRed({
+      userDir,
+      nodesDir: NODES_DIR,
+      env: { DIASPORA_SDK_CLIENT_ID: client.clientId, DIASPORA_SDK_CLIENT_SECRET: client.clientSecret },
     });
     const base = { type: 'diaspora-config', api: 'v3', serviceUrl: fabric.serviceUrl, authUrl: fabric.authUrl, authMode: 'client', brokers: fabric.brokers.join(','), kafkaAuth: 'scram-sha-512', tls: false, readyTimeout: 60 };
     const flow = [
@@ -79,7 +71,7 @@ describe('diaspora-config set up from the environment (a real Node-RED process)'
       { ...base, id: 'unset-id', name: 'unset client id', clientId: '${DIASPORA_NOT_SET_ID}', credentials: { clientSecret: '${DIASPORA_SDK_CLIENT_SECRET}' } },
       { ...base, id: 'unset-secret', name: 'unset secret', clientId: '${DIASPORA_SDK_CLIENT_ID}', credentials: { clientSecret: '${DIASPORA_NOT_SET_SECRET}' } },
     ];
-    const deploy = await call(child, 'POST', '/flows', flow);
+    const deploy = await api(child, 'POST', '/flows', { body: flow, headers: FULL_DEPLOY });
     assert.equal(deploy.status, 204, JSON.stringify(deploy.body));
 
     const ready = await stateOf(child, 'device', (s) => s.state === 'ready' || s.state === 'error');
@@ -94,7 +86,7 @@ describe('diaspora-config set up from the environment (a real Node-RED process)'
     assert.match(unsetSecret.message ?? '', /the client secret is \$\{DIASPORA_NOT_SET_SECRET\}, but the environment variable DIASPORA_NOT_SET_SECRET is not set/);
 
     // The runtime stored the sign-in and key: a second deploy makes Node-RED write every credential it holds.
-    const redeploy = await call(child, 'POST', '/flows', [...flow.map(({ credentials: _omitted, ...n }) => n), { id: 'tab1', type: 'tab', label: 'device' }]);
+    const redeploy = await api(child, 'POST', '/flows', { body: [...flow.map(({ credentials: _omitted, ...n }) => n), { id: 'tab1', type: 'tab', label: 'device' }], headers: FULL_DEPLOY });
     assert.equal(redeploy.status, 204, JSON.stringify(redeploy.body));
     await stateOf(child, 'device', (s) => s.state === 'ready');
 
@@ -110,9 +102,10 @@ describe('diaspora-config set up from the environment (a real Node-RED process)'
 
     // A restart with the same environment and no deploy: ready again from the same flow files.
     await child.stop();
-    child = await startNodeRedChild(userDir, NODES_DIR, 30_000, {
-      DIASPORA_SDK_CLIENT_ID: client.clientId,
-      DIASPORA_SDK_CLIENT_SECRET: client.clientSecret,
+    child = await startNodeRed({
+      userDir,
+      nodesDir: NODES_DIR,
+      env: { DIASPORA_SDK_CLIENT_ID: client.clientId, DIASPORA_SDK_CLIENT_SECRET: client.clientSecret },
     });
     const again = await stateOf(child, 'device', (s) => s.state === 'ready' || s.state === 'error');
     assert.equal(again.state, 'ready', JSON.stringify(again));

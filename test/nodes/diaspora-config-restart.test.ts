@@ -14,35 +14,20 @@ import { openSecretFile } from '../../nodes/diaspora-config/secret-file';
 import { credentialKey } from '../../nodes/shared/node-red-internals';
 import { loadFabric } from '../fixtures/fabric';
 import { fabricControl } from '../fixtures/fabric-control';
-import { startNodeRedChild, type NodeRedChild } from '../fixtures/node-red-child';
+import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { eventually } from '../fixtures/node-red';
 import { listFiles } from '../fixtures/user-dir';
 
 const NODES_DIR = path.resolve(__dirname, '..', '..', 'nodes', 'diaspora-config');
-
-async function http(child: NodeRedChild, method: 'GET' | 'POST', route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${child.url}${route}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body: parsed };
-}
+const FULL_DEPLOY = { 'Node-RED-Deployment-Type': 'full' };
 
 /** Every distinct state the admin route showed while waiting for `name`. */
-async function watchUntil(child: NodeRedChild, id: string, name: SessionState['state'], timeoutMs = 30_000): Promise<{ seen: string[]; at: number }> {
+async function watchUntil(child: NodeRedProcess, id: string, name: SessionState['state'], timeoutMs = 30_000): Promise<{ seen: string[]; at: number }> {
   const seen: string[] = [];
   const at = await eventually(
     `${id} to be ${name}`,
     async () => {
-      const res = await http(child, 'GET', `/diaspora/${id}/state`);
+      const res = await api(child, 'GET', `/diaspora/${id}/state`);
       const state = res.status === 200 ? (res.body as SessionState) : undefined;
       const label = state ? state.state : `HTTP ${res.status}`;
       if (seen.at(-1) !== label) seen.push(label);
@@ -59,7 +44,7 @@ describe('diaspora-config across a real Node-RED restart (no deploy in between)'
   this.timeout(90_000);
   let fabric: FabricDescription;
   let userDir: string;
-  let child: NodeRedChild | undefined;
+  let child: NodeRedProcess | undefined;
 
   before(function () {
     fabric = loadFabric();
@@ -80,7 +65,7 @@ describe('diaspora-config across a real Node-RED restart (no deploy in between)'
     const control = fabricControl(fabric);
     const previousDelay = await control.setKeyPropagationDelay(0);
     try {
-      child = await startNodeRedChild(userDir, NODES_DIR);
+      child = await startNodeRed({ userDir, nodesDir: NODES_DIR });
       const flow = [
         {
           id: 'cfg1',
@@ -97,14 +82,14 @@ describe('diaspora-config across a real Node-RED restart (no deploy in between)'
           readyTimeout: 60,
         },
       ];
-      const deploy = await http(child, 'POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
+      const deploy = await api(child, 'POST', '/flows', { body: flow, headers: FULL_DEPLOY });
       assert.equal(deploy.status, 204, JSON.stringify(deploy.body));
       await watchUntil(child, 'cfg1', 'signin-required');
 
-      const start = await http(child, 'POST', '/diaspora/cfg1/signin/start', {});
+      const start = await api(child, 'POST', '/diaspora/cfg1/signin/start', { body: {} });
       assert.equal(start.status, 200, JSON.stringify(start.body));
       const code = await driveNativeLogin({ authorizeUrl: (start.body as { authorizeUrl: string }).authorizeUrl, ...user });
-      const finish = await http(child, 'POST', '/diaspora/cfg1/signin/finish', { code });
+      const finish = await api(child, 'POST', '/diaspora/cfg1/signin/finish', { body: { code } });
       assert.equal(finish.status, 200, JSON.stringify(finish.body));
       await watchUntil(child, 'cfg1', 'ready');
 
@@ -126,16 +111,16 @@ describe('diaspora-config across a real Node-RED restart (no deploy in between)'
       await child.stop();
 
       const startedAt = Date.now();
-      child = await startNodeRedChild(userDir, NODES_DIR);
+      child = await startNodeRed({ userDir, nodesDir: NODES_DIR });
       const { seen, at } = await watchUntil(child, 'cfg1', 'ready');
       console.log(`      real Node-RED restart: process start -> ready ${at - startedAt} ms (states seen: ${seen.join(' -> ')})`);
       assert.ok(!seen.includes('signin-required') && !seen.includes('creating-key') && !seen.includes('waiting-key'), `states after restart: ${seen.join(', ')}`);
       assert.equal((await control.serviceStats()).createKeyCalls[user.sub] ?? 0, createKeyCalls, 'the restarted runtime asked for a key');
-      const state = (await http(child, 'GET', '/diaspora/cfg1/state')).body as SessionState;
+      const state = (await api(child, 'GET', '/diaspora/cfg1/state')).body as SessionState;
       assert.equal(state.sub, user.sub);
 
       // Removing the node forgets its secrets.
-      const removal = await http(child, 'POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full' });
+      const removal = await api(child, 'POST', '/flows', { body: [], headers: FULL_DEPLOY });
       assert.equal(removal.status, 204, JSON.stringify(removal.body));
       await eventually('the secret file to be deleted', () => (fs.existsSync(path.join(userDir, '.diaspora', 'cfg1.json')) ? undefined : true), 10_000);
     } finally {
