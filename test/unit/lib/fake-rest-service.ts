@@ -50,6 +50,12 @@ export class FakeRestService {
   maxInFlightProduce = 0;
   /** Each produce answer waits this long (to let requests overlap). */
   produceDelayMs = 0;
+  /**
+   * Produce answers wait until this many requests are in flight at once (or 5 s went by), so a
+   * client's concurrency shows however slowly the machine builds its requests.
+   */
+  holdProduceUntilInFlight = 0;
+  private readonly heldProduce: Array<() => void> = [];
   instanceLimit = 4;
   /** Most records one fetch returns. */
   maxRecordsPerFetch = 100;
@@ -57,6 +63,21 @@ export class FakeRestService {
   url = '';
 
   constructor(readonly namespace: string) {}
+
+  private holdProduce(): Promise<void> {
+    if (this.inFlightProduce >= this.holdProduceUntilInFlight) {
+      this.heldProduce.splice(0).forEach((release) => release());
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(release, 5000);
+      function release(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.heldProduce.push(release);
+    });
+  }
 
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -111,6 +132,7 @@ export class FakeRestService {
       this.maxInFlightProduce = Math.max(this.maxInFlightProduce, this.inFlightProduce);
       try {
         if (this.produceDelayMs) await new Promise((r) => setTimeout(r, this.produceDelayMs));
+        if (this.holdProduceUntilInFlight > 0) await this.holdProduce();
         const forced = this.produceAnswers.shift();
         if (forced) return fail(forced.status, forced.code, 'forced', forced.retryAfter ? { 'retry-after': forced.retryAfter } : {});
         const [ns, topic] = [decodeURIComponent(produce[1]), decodeURIComponent(produce[2])];

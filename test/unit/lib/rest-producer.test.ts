@@ -121,7 +121,7 @@ describe('REST producer', function () {
   it('sends 1200 events of one turn as batches of at most 500, several in flight, each settled by its own entry', async function () {
     fake.topic('b');
     fake.failEntries = /^bad/;
-    fake.produceDelayMs = 50;
+    fake.holdProduceUntilInFlight = 3;
     fake.batchSizes.length = 0;
     const producer = new RestProducer({ ctx: contextFor(fake.url), namespace: NS, maxInFlight: 3 });
     const sends = Array.from({ length: 1200 }, (_, i) => producer.send({ topic: `${NS}.b`, value: Buffer.from(i % 100 === 7 ? `bad ${i}` : `ok ${i}`) }));
@@ -137,7 +137,7 @@ describe('REST producer', function () {
     assert.equal(new Set(offsets).size, 1188, 'every written event has its own offset');
     assert.equal(fake.topic('b').length, 1188);
     fake.failEntries = undefined;
-    fake.produceDelayMs = 0;
+    fake.holdProduceUntilInFlight = 0;
     await producer.close(1000);
   });
 
