@@ -238,7 +238,8 @@ describe('service emulator: REST consumer routes against the real broker', funct
     assert.equal((await alice.call('DELETE', base)).status, 204);
     const cut = await pending;
     assert.deepEqual([cut.status, cut.body.error_code], [404, 40403]);
-    assert.ok(Date.now() - started < 3000);
+    // Cut short: well before the fetch's own 10 s (the bound leaves room for a loaded machine).
+    assert.ok(Date.now() - started < 7000, `the fetch ended ${Date.now() - started} ms after the delete`);
   });
 
   it('auto.commit.enable "true" commits the positions at the next fetch; auto.offset.reset "none" needs a commit', async function () {

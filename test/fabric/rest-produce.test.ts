@@ -228,7 +228,7 @@ describe('service emulator: REST produce routes against the real broker', functi
     const started = Date.now();
     const answer = await alice.produce(topic, { value: { type: 'JSON', data: 'after delete' } });
     assert.equal(answer.status, 200, answer.text);
-    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
     const gone = await alice.produce(doomed, { value: { type: 'JSON', data: 1 } });
     assert.deepEqual([gone.status, gone.body.error_code], [404, 40401]);
   });

@@ -455,7 +455,8 @@ describe('fabric/service-emulator against the real broker and the auth emulator'
       await new Promise((resolve) => setTimeout(resolve, 200));
       const started = Date.now();
       await service.close();
-      assert.ok(Date.now() - started < 2000, `close took ${Date.now() - started} ms`);
+      // Far below the 60 s the answer would take (room for a loaded machine).
+      assert.ok(Date.now() - started < 15_000, `close took ${Date.now() - started} ms`);
       assert.equal(await pending, 'connection closed');
     });
   });

@@ -105,7 +105,7 @@ describe('faults: the key rotated elsewhere (v1 create_key by another client of 
       const failure = await caught.next(tag, 5_000);
       assert.match(failure.error?.message ?? '', /not ready: key-rejected: .*create a new key/);
     }
-    await eventually('"queued: 20" on diaspora-out', () => statuses.pub.find((r) => /queued: 20/.test(r.text ?? '')), 5_000);
+    await eventually('"queued: 20" on diaspora-out', () => statuses.pub.find((r) => /queued: 20/.test(r.text ?? '')), 15_000);
     assert.equal(queuedTags.filter((tag) => acked.tagged(tag) || caught.tagged(tag)).length, 0, 'queued messages were held, not sent or failed');
     for (const id of ['sub', 'lister', 'pub-fail']) {
       await eventually(`${id} to show red (key rejected)`, () => statuses[id].find((r) => r.at >= rotatedAt && r.fill === 'red' && /key-rejected/.test(r.text ?? '')), 10_000);

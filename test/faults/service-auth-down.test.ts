@@ -98,7 +98,7 @@ describe('faults: the Diaspora service down, Globus Auth unreachable', function 
     assert.ok(failed.error, 'listing topics with the service down reached Catch');
     assert.match(message, new RegExp(proxy.url.replace(/[.]/g, '\\.')), `the error names the service URL: ${message}`);
     assert.match(message, /reach|refused|unreachable/i, message);
-    await eventually('the topic node to turn red', () => statuses.find((s) => s.fill === 'red'), 5_000);
+    await eventually('the topic node to turn red', () => statuses.find((s) => s.fill === 'red'), 15_000);
     await publish(run, topic, 20, 50);
 
     // A redeploy (as a restart would) with the service still down: the stored key is enough.
@@ -157,7 +157,7 @@ describe('faults: the Diaspora service down, Globus Auth unreachable', function 
       assert.ok(expired.error, 'after the token expired, listing reached Catch');
       assert.match(message, /Globus Auth at http:\/\/127\.0\.0\.1:\d+ /, message);
       assert.match(message, /check the auth URL and the network/, message);
-      await eventually('the topic node to turn red', () => statuses.find((s) => s.at >= expiresAt && s.fill === 'red'), 5_000);
+      await eventually('the topic node to turn red', () => statuses.find((s) => s.at >= expiresAt && s.fill === 'red'), 15_000);
       await publish(run, topic, 30, 20);
       const onTopic = countSequences(50, (await readTopic(fabric.adminKafka('h10-authdown-reader'), cfg.kafkaTopic(topic))).map(seqOf));
 

@@ -323,7 +323,7 @@ describe('faults: diaspora-out spool on disk with Node-RED SIGKILLed', function 
       assert.ok(full.length > 0, 'a full disk fails messages');
       assert.match(full[0], /the spool on disk failed: cannot write to the spool: the disk is full \(ENOSPC/);
       // The spool's status is shown at most every 250 ms.
-      const fullStatus = await eventually('the status to say the disk is full', () => statuses().find((s) => /disk error: ENOSPC/.test(s.text ?? '')), 5_000, 100);
+      const fullStatus = await eventually('the status to say the disk is full', () => statuses().find((s) => /disk error: ENOSPC/.test(s.text ?? '')), 15_000, 100);
       assert.equal(fullStatus.fill, 'red', 'the status turns red and says why');
       assert.equal((await api(nodeRed, 'GET', '/flows')).status, 200, 'the runtime is up');
 
@@ -339,7 +339,7 @@ describe('faults: diaspora-out spool on disk with Node-RED SIGKILLed', function 
       await eventually('the read-only events failed', () => (errors().length >= full.length + 20 ? true : undefined), 30_000, 100);
       const roErrors = errors().slice(full.length);
       assert.ok(roErrors.every((e) => /read-only \(EROFS/.test(e)), roErrors[0]);
-      await eventually('the status to say read-only', () => (statuses().slice(statusesBefore).some((s) => s.fill === 'red' && /disk error: EROFS/.test(s.text ?? '')) ? true : undefined), 5_000, 100);
+      await eventually('the status to say read-only', () => (statuses().slice(statusesBefore).some((s) => s.fill === 'red' && /disk error: EROFS/.test(s.text ?? '')) ? true : undefined), 15_000, 100);
       assert.equal((await api(nodeRed, 'GET', '/flows')).status, 200, 'the runtime is up');
 
       const done = new Set(readSeqs(files.done));

@@ -325,8 +325,8 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
         const overflow = await d.caught.next(tag, 2_000);
         assert.match(errorOf(overflow), /: queue full \(3\): /);
       }
-      await eventually('"queued: 3" on the small queue', () => statuses.find((s) => s.node === 'small' && s.text === 'queued: 3'), 2_000);
-      await eventually('"queued: 5" on the queue', () => statuses.find((s) => s.node === 'queue' && s.text === 'queued: 5'), 2_000);
+      await eventually('"queued: 3" on the small queue', () => statuses.find((s) => s.node === 'small' && s.text === 'queued: 3'), 15_000);
+      await eventually('"queued: 5" on the queue', () => statuses.find((s) => s.node === 'queue' && s.text === 'queued: 5'), 15_000);
 
       const kafkaTopic = await register(d.config, topic);
       const delivered: Msg[] = [];
@@ -397,13 +397,13 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
         assert.notEqual(d.config.session.state.state, 'ready', 'done() ran before the session was ready');
         assert.equal(d.out.messages.length, 0, 'a spooled message is not sent on: the broker has not acknowledged it');
         assert.equal(spooled('spool'), 5);
-        await eventually('"spool 5 · <size>" in the status', () => statuses.find((t) => /spool 5 · \d+ B$/.test(t)), 2_000);
+        await eventually('"spool 5 · <size>" in the status', () => statuses.find((t) => /spool 5 · \d+ B$/.test(t)), 15_000);
 
         const kafkaTopic = await register(d.config, topic);
         const records = await readBack(kafkaTopic, 5);
         assert.deepEqual(records.map((r) => (JSON.parse(r.value?.toString() ?? '') as { i: number }).i), [0, 1, 2, 3, 4]);
         await eventually('the spool to empty', () => (spooled('spool') === 0 ? true : undefined), 10_000);
-        await eventually('the spool status to clear', () => (statuses.length > 0 && !statuses[statuses.length - 1].startsWith('spool') ? true : undefined), 5_000);
+        await eventually('the spool status to clear', () => (statuses.length > 0 && !statuses[statuses.length - 1].startsWith('spool') ? true : undefined), 15_000);
 
         inject(helper, 'spool', { tag: 'p-5', topic, key: 'one-partition', payload: { i: 5 } });
         const direct = await d.out.next('p-5', 10_000);
@@ -424,7 +424,7 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
         await helper.setFlows(flow.map((n) => (n.id === 'spool' ? { ...n, name: 'renamed' } : n)), 'nodes', credentials);
         assert.equal(spooled('spool'), 3, 'the changed node kept its spool');
         inject(helper, 'spool', { tag: 'k-3', topic, payload: { i: 3 } });
-        await eventually('the fourth event on disk', () => (spooled('spool') === 4 ? true : undefined), 5_000);
+        await eventually('the fourth event on disk', () => (spooled('spool') === 4 ? true : undefined), 15_000);
 
         await helper.setFlows(flow.filter((n) => n.id !== 'spool'), 'nodes', credentials);
         assert.equal(spooled('spool'), -1, 'the spool folder is gone');
@@ -456,8 +456,9 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
       inject(helper, 'queue', { tag: 'c-1', topic, payload: 2 });
       const started = Date.now();
       await node.close(true);
-      assert.ok(Date.now() - started < 2_000, 'close ended promptly');
-      await eventually('both queued messages to fail', () => (errors.length >= 2 ? errors : undefined), 1_000);
+      // Well within the 20 s the key takes to propagate, on a loaded machine too.
+      assert.ok(Date.now() - started < 10_000, 'close ended promptly, without waiting for the key');
+      await eventually('both queued messages to fail', () => (errors.length >= 2 ? errors : undefined), 10_000);
       for (const message of errors) assert.match(message, /node closed before the fabric was ready/);
     });
   });
