@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FabricDescription } from '../../fabric/contract';
-import type { SessionState } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session-types';
 import { loadFabric } from '../fixtures/fabric';
 import { startNodeRedChild, type NodeRedChild } from '../fixtures/node-red-child';
 import { eventually } from '../fixtures/node-red';
@@ -29,12 +29,12 @@ async function call(child: NodeRedChild, method: 'GET' | 'POST', route: string, 
   return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
-async function stateOf(child: NodeRedChild, id: string, until: (s: SessionState) => boolean): Promise<SessionState> {
+async function stateOf(child: NodeRedChild, id: string, until: (s: SessionStateFields) => boolean): Promise<SessionStateFields> {
   return eventually(
     `${id} to settle`,
     async () => {
       const res = await call(child, 'GET', `/diaspora/${id}/state`);
-      const state = res.status === 200 ? (res.body as SessionState) : undefined;
+      const state = res.status === 200 ? (res.body as SessionStateFields) : undefined;
       return state && until(state) ? state : undefined;
     },
     60_000,
