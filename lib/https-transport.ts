@@ -8,6 +8,7 @@ import { callService, normaliseServiceUrl } from './diaspora-service-http';
 import { namespaceForSubject } from './diaspora-service-common';
 import { RestConnections } from './rest-connections';
 import { RestError } from './rest-http';
+import { Pause } from './session-sleep';
 import type { SessionLogger, SessionSettings, SessionState } from './session-types';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -33,9 +34,11 @@ export class HttpsTransport {
   private connections: RestConnections | undefined;
   private connectionsFor: string | undefined;
   private watching: number | undefined;
-  private wakeWatch: (() => void) | undefined;
+  private readonly pause: Pause;
 
-  constructor(private readonly host: HttpsSessionHost) {}
+  constructor(private readonly host: HttpsSessionHost) {
+    this.pause = new Pause((ms) => host.sleep(ms));
+  }
 
   get current(): RestConnections | undefined {
     return this.connections;
@@ -55,7 +58,7 @@ export class HttpsTransport {
         ctx,
         namespace: namespaceForSubject(subject),
         log: (m) => this.host.log.warn(`diaspora: ${m}`),
-        onUnreachable: () => this.wakeWatch?.(),
+        onUnreachable: () => this.pause.wake(),
       });
       this.connectionsFor = subject;
       await previous?.close();
@@ -65,7 +68,7 @@ export class HttpsTransport {
   }
 
   async close(timeoutMs?: number): Promise<void> {
-    this.wakeWatch?.();
+    this.pause.wake();
     const connections = this.connections;
     this.connections = undefined;
     this.connectionsFor = undefined;
@@ -78,7 +81,7 @@ export class HttpsTransport {
     try {
       while (this.host.isCurrent(generation)) {
         const outage = this.inOutage();
-        await this.pause(outage ? OUTAGE_RETRY_MS : WATCH_INTERVAL_MS);
+        await this.pause.wait(outage ? OUTAGE_RETRY_MS : WATCH_INTERVAL_MS);
         const connections = this.connections;
         if (!this.host.isCurrent(generation) || !connections) return;
         if (this.host.state().state !== 'ready' && !this.inOutage()) return;
@@ -88,11 +91,11 @@ export class HttpsTransport {
         } catch (err) {
           if (!this.host.isCurrent(generation)) return;
           if (err instanceof RestError && err.status === 401) {
-            this.host.setState({ state: 'error', reason: 'auth-failed', message: err.message });
+            this.host.setState({ state: 'error', reason: 'auth-failed', message: err.message, retrying: false });
             return;
           }
           if (this.host.state().state === 'ready') {
-            this.host.setState({ state: 'error', reason: 'service-unreachable', message: err instanceof Error ? err.message : String(err) });
+            this.host.setState({ state: 'error', reason: 'service-unreachable', message: err instanceof Error ? err.message : String(err), retrying: true });
           }
         }
       }
@@ -101,22 +104,9 @@ export class HttpsTransport {
     }
   }
 
+  /** The service is down while in use: the watch itself is retrying, and turns it back to `ready`. */
   private inOutage(): boolean {
     const state = this.host.state();
-    return state.state === 'error' && state.reason === 'service-unreachable';
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      let done = false;
-      const wake = (): void => {
-        if (done) return;
-        done = true;
-        if (this.wakeWatch === wake) this.wakeWatch = undefined;
-        resolve();
-      };
-      this.wakeWatch = wake;
-      void this.host.sleep(ms).then(wake);
-    });
+    return state.state === 'error' && state.retrying;
   }
 }

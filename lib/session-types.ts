@@ -63,18 +63,54 @@ export type ErrorReason =
   | 'misconfigured'
   | 'broker-unreachable';
 
-export interface SessionState {
-  state: SessionStateName;
-  /** Set when state is `error`. */
-  reason?: ErrorReason;
-  /** Human-readable detail, safe to show (no secrets). */
-  message?: string;
-  /** Seconds spent waiting for a new key so far (state `waiting-key`). */
-  waitingSeconds?: number;
+/** Who the session is signed in as; every state carries it once known. */
+interface Identity {
   sub?: string;
   username?: string;
-  keyCreatedAt?: string;
 }
+
+/** Each state with exactly its fields; the transitions between them are in session-machine.ts. */
+export type SessionState = Identity &
+  (
+    | { state: 'starting' }
+    | { state: 'signin-required' }
+    | { state: 'creating-key' }
+    | {
+        state: 'waiting-key';
+        /** Seconds spent waiting for the key to work on the broker so far. */
+        waitingSeconds: number;
+        keyCreatedAt: string;
+      }
+    /** `keyCreatedAt` is absent over HTTPS, which needs no key. */
+    | { state: 'ready'; keyCreatedAt?: string }
+    | {
+        state: 'error';
+        reason: ErrorReason;
+        /** Human-readable detail, safe to show (no secrets). */
+        message: string;
+        /** True while the session tries again by itself (with backoff); false when only the user can help. */
+        retrying: boolean;
+        keyCreatedAt?: string;
+      }
+  );
+
+/**
+ * Any state read field by field, as the admin route's JSON and logs see it: a field the state does
+ * not have is absent. Every SessionState is one.
+ */
+export interface SessionStateFields {
+  state: SessionStateName;
+  reason?: ErrorReason;
+  message?: string;
+  retrying?: boolean;
+  waitingSeconds?: number;
+  keyCreatedAt?: string;
+  sub?: string;
+  username?: string;
+}
+
+/** The state of one name, e.g. `StateOf<'error'>`. */
+export type StateOf<N extends SessionStateName> = Extract<SessionState, { state: N }>;
 
 /** Minimal logger the session writes to; the config node passes its own. */
 export interface SessionLogger {

@@ -7,6 +7,7 @@ import type { NodeStatus } from 'node-red';
 import type { Connections, ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/connection-types';
 import { checkTopicName, type KafkaClientError } from '../../lib/kafka-errors';
 import { PayloadError } from '../../lib/payload';
+import { isReady } from '../../lib/session-machine';
 import type { SessionState } from '../../lib/session-types';
 import { INSTANCE_LIMIT } from '../../lib/rest-consumer';
 import { withTimeout } from '../../lib/with-timeout';
@@ -119,7 +120,7 @@ export class ConsumerController {
 
   private sessionChanged(state: SessionState): void {
     if (this.closed) return;
-    if (state.state === 'ready') this.ensureStarted();
+    if (isReady(state)) this.ensureStarted();
     // The config node has just shown the session's status; put ours back on top where it applies.
     else this.refreshStatus();
   }
@@ -128,7 +129,7 @@ export class ConsumerController {
   private ensureStarted(): void {
     if (this.closed) return;
     const manager = this.config.session.connections;
-    if (this.starting || !manager || this.config.session.state.state !== 'ready' || this.owner === manager) {
+    if (this.starting || !manager || !isReady(this.config.session.state) || this.owner === manager) {
       this.refreshStatus();
       return;
     }
@@ -221,7 +222,7 @@ export class ConsumerController {
     }
     this.topics.push(topic);
     // No consumer yet (no topic until now, or not ready): start one now if the session is ready.
-    if (this.config.session.state.state !== 'ready') return;
+    if (!isReady(this.config.session.state)) return;
     this.owner = undefined;
     this.ensureStarted();
     if (this.starting) await this.starting;
@@ -317,9 +318,9 @@ export class ConsumerController {
   private refreshStatus(): void {
     if (this.closed) return;
     const failed = this.phase === 'failed' || this.phase === 'restarting';
-    const session = this.config.session.state.state;
+    const session = this.config.session.state;
     // The session's own error (broker unreachable, key rejected) explains a consumer failure best.
-    if (session !== 'ready' && (!failed || session === 'error')) {
+    if (!isReady(session) && (!failed || session.state === 'error')) {
       this.host.show(undefined);
       return;
     }

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { isReady } from '../../lib/session-machine';
 import { formatBytes, Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
@@ -66,7 +67,7 @@ export = function register(RED: NodeAPI): void {
       const disk = trouble instanceof SpoolDiskError ? trouble : trouble?.cause instanceof SpoolDiskError ? trouble.cause : undefined;
       if (disk) return problem(`${t('status.spool-disk', { code: disk.code ?? 'I/O error' })} · ${spooled}`);
       if (depth === 0) return config.statusFor(config.session.state);
-      const retrying = trouble && config.session.state.state === 'ready';
+      const retrying = trouble && isReady(config.session.state);
       return waitingBehind(retrying ? `${spooled} · ${t('status.spool-retrying')}` : spooled, config.session.state, shared);
     };
 

@@ -6,6 +6,7 @@
  */
 import type { Connections, OutRecord, ProducerHandle, RecordMetadata } from '../../lib/connection-types';
 import { isKafkaClientError, type KafkaClientError } from '../../lib/kafka-errors';
+import { isReady, isWorthWaiting } from '../../lib/session-machine';
 import type { SessionState } from '../../lib/session-types';
 import { Drainer, type Delivery } from '../../lib/spool/drain';
 import { SpoolFullError, type Spool } from '../../lib/spool/spool';
@@ -86,7 +87,7 @@ export class Publisher {
       this.drainer = new Drainer({
         spool,
         deliver: (records) => this.deliverSpooled(records),
-        canSend: () => !this.closed && this.deps.session.state.state === 'ready',
+        canSend: () => !this.closed && isReady(this.deps.session.state),
         onRejected: (_record, err) => this.deps.onSpoolRejected?.(err),
         onRetry: (err) => this.spoolChanged(err),
         onProgress: () => {
@@ -121,7 +122,7 @@ export class Publisher {
     const order = this.arrivals++;
     const state = this.deps.session.state;
     // Behind events waiting for a resend (or in the spool), a new one waits too: the order of a node's events is kept.
-    if (state.state === 'ready' && this.queue.length === 0 && this.spoolIdle()) {
+    if (isReady(state) && this.queue.length === 0 && this.spoolIdle()) {
       this.dispatch(event, settle, order);
       return;
     }
@@ -129,7 +130,7 @@ export class Publisher {
       this.toSpool(this.deps.spool, event, settle);
       return;
     }
-    if (this.deps.settings.whenNotReady === 'fail' || isHopeless(state)) {
+    if (this.deps.settings.whenNotReady === 'fail' || !isWorthWaiting(state)) {
       settle(this.notReady(state));
       return;
     }
@@ -176,11 +177,11 @@ export class Publisher {
 
   private readonly onState = (state: SessionState): void => {
     if (this.closed) return;
-    if (state.state === 'ready') {
+    if (isReady(state)) {
       this.acquire();
       this.flush();
       this.drainer?.kick();
-    } else if (isHopeless(state) && this.queue.length > 0) {
+    } else if (!isWorthWaiting(state) && this.queue.length > 0) {
       this.failQueue(this.notReady(state));
     } else if (this.queue.length > 0) {
       this.deps.onQueue(this.queue.length);
@@ -216,11 +217,11 @@ export class Publisher {
     while (at > 0 && this.queue[at - 1].order > entry.order) at -= 1;
     this.queue.splice(at, 0, entry);
     this.deps.onQueue(this.queue.length);
-    if (this.deps.session.state.state === 'ready' && !this.resendTimer) {
+    if (isReady(this.deps.session.state) && !this.resendTimer) {
       this.resendDelayMs = Math.min(RESEND_MAX_MS, Math.max(RESEND_FIRST_MS, this.resendDelayMs * 2));
       this.resendTimer = setTimeout(() => {
         this.resendTimer = undefined;
-        if (!this.closed && this.deps.session.state.state === 'ready') this.flush();
+        if (!this.closed && isReady(this.deps.session.state)) this.flush();
       }, this.resendDelayMs);
     }
   }
@@ -381,19 +382,6 @@ export class Publisher {
         return state.state;
     }
   }
-}
-
-/**
- * States that need the user to sign in or fix the configuration, or a key wait that timed out:
- * queueing would only hold messages indefinitely. An unreachable broker or service is retried by
- * the session, and a rejected key ends with the user's "new key", so they are worth waiting for
- * (bounded queue).
- */
-const WORTH_WAITING: ReadonlySet<string | undefined> = new Set(['broker-unreachable', 'service-unreachable', 'key-rejected']);
-
-function isHopeless(state: SessionState): boolean {
-  if (state.state === 'signin-required') return true;
-  return state.state === 'error' && !WORTH_WAITING.has(state.reason);
 }
 
 function outRecord(event: OutgoingEvent, topic: string): OutRecord {

@@ -6,7 +6,7 @@
 import type { DiasporaSession } from '../../lib/diaspora-session';
 import type { LagPoller } from '../../lib/consumer-lag';
 import type { RateMeter } from '../../lib/rate-meter';
-import type { SessionState } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session-types';
 
 const HISTORY_MS = 60 * 60 * 1000;
 
@@ -40,7 +40,7 @@ export function listNode(node: LiveNode): () => void {
 /** Lists a config node and keeps its readiness history; returns the function that removes it. */
 export function listConfig(id: string, name: string, session: DiasporaSession): () => void {
   const entry: LiveConfig = { id, name, session, history: [] };
-  const record = (state: SessionState): void => {
+  const record = (state: SessionStateFields): void => {
     const at = Date.now();
     if (entry.history.at(-1)?.state === state.state && entry.history.at(-1)?.reason === state.reason) return;
     entry.history.push({ at, state: state.state, ...(state.reason ? { reason: state.reason } : {}) });
@@ -61,7 +61,7 @@ export interface LiveSnapshot {
   configs: {
     id: string;
     name: string;
-    state: SessionState['state'];
+    state: SessionStateFields['state'];
     reason?: string;
     message?: string;
     sub?: string;
@@ -76,7 +76,7 @@ export function liveSnapshot(): LiveSnapshot {
   return {
     at: Date.now(),
     configs: [...configs.values()].map(({ id, name, session, history }) => {
-      const { state, reason, message, sub, username, keyCreatedAt } = session.state;
+      const { state, reason, message, sub, username, keyCreatedAt }: SessionStateFields = session.state;
       return { id, name, state, reason, message, sub, username, keyCreatedAt, history: [...history] };
     }),
     nodes: [...nodes.values()].map(({ id, type, name, fabric, meter, lag }) => ({

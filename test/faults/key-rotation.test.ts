@@ -11,6 +11,7 @@ import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import diasporaTopic = require('../../nodes/diaspora-topic/diaspora-topic');
 import { GlobusAuth, diasporaToken } from '../../lib/globus-auth';
 import { createDiasporaService } from '../../lib/diaspora-service';
+import type { SessionStateFields } from '../../lib/session-types';
 import { eventually, nodeRedHelper, type FlowNode, type NodeModule } from '../fixtures/node-red';
 import { catchNode, inject, Sink, sinkNode, tab } from '../nodes/flow-support';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
@@ -95,8 +96,9 @@ describe('faults: the key rotated elsewhere (v1 create_key by another client of 
       100,
     );
     const detectedMs = red.at - rotatedAt;
-    assert.equal(cfg.session.state.reason, 'key-rejected');
-    assert.match(cfg.session.state.message ?? '', /create a new key/);
+    const state: SessionStateFields = cfg.session.state;
+    assert.equal(state.reason, 'key-rejected');
+    assert.match(state.message ?? '', /create a new key/);
 
     // During the outage: queue mode holds, fail mode fails at once with the reason.
     const queuedTags = Array.from({ length: 20 }, () => send('pub'));

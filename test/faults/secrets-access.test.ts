@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import { driveNativeLogin } from '../../fabric/auth/drive-login';
-import type { SessionState } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session-types';
 import { eventually, nodeRedHelper, type FlowNode, type NodeModule } from '../fixtures/node-red';
 import { catchNode, inject, Sink, sinkNode, tab } from '../nodes/flow-support';
 import { listFiles } from '../fixtures/user-dir';
@@ -78,19 +78,19 @@ describe('faults: secrets and access', function () {
       if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
     });
 
-    async function stateOf(id: string): Promise<SessionState> {
+    async function stateOf(id: string): Promise<SessionStateFields> {
       const res = await api(nodeRed!, 'GET', `/diaspora/${id}/state`, { token });
       assert.equal(res.status, 200, res.text);
-      return res.body as SessionState;
+      return res.body as SessionStateFields;
     }
 
     /** Waits for the state; a node still being deployed answers 404 meanwhile. */
-    async function until(id: string, name: SessionState['state'], timeoutMs = 30_000): Promise<SessionState> {
+    async function until(id: string, name: SessionStateFields['state'], timeoutMs = 30_000): Promise<SessionStateFields> {
       let last = '';
       return eventually(`${id} to be ${name}`, async () => {
         const res = await api(nodeRed!, 'GET', `/diaspora/${id}/state`, { token });
         last = res.text;
-        const state = res.status === 200 ? (res.body as SessionState) : undefined;
+        const state = res.status === 200 ? (res.body as SessionStateFields) : undefined;
         return state?.state === name ? state : undefined;
       }, timeoutMs, 200).catch((err: Error) => {
         throw new Error(`${err.message}; last answer: ${last}`);
@@ -334,7 +334,8 @@ describe('faults: secrets and access', function () {
       for (const file of shipped) {
         assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /rejectUnauthorized|NODE_TLS_REJECT_UNAUTHORIZED|checkServerIdentity/, `${file} mentions a way to skip certificate checks`);
       }
-      const message = configOf(helper, 'cfg-no-ca').session.state.message ?? '';
+      const noCaState: SessionStateFields = configOf(helper, 'cfg-no-ca').session.state;
+      const message = noCaState.message ?? '';
       recordResult({
         scenario: 'TLS (SASL_SSL, private CA)',
         sent: 1,

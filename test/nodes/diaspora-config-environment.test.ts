@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FabricDescription } from '../../fabric/contract';
-import type { SessionState } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session-types';
 import { loadFabric } from '../fixtures/fabric';
 import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { eventually } from '../fixtures/node-red';
@@ -20,12 +20,12 @@ import { listFiles } from '../fixtures/user-dir';
 const NODES_DIR = path.resolve(__dirname, '..', '..', 'nodes', 'diaspora-config');
 const FULL_DEPLOY = { 'Node-RED-Deployment-Type': 'full' };
 
-async function stateOf(child: NodeRedProcess, id: string, until: (s: SessionState) => boolean): Promise<SessionState> {
+async function stateOf(child: NodeRedProcess, id: string, until: (s: SessionStateFields) => boolean): Promise<SessionStateFields> {
   return eventually(
     `${id} to settle`,
     async () => {
       const res = await api(child, 'GET', `/diaspora/${id}/state`);
-      const state = res.status === 200 ? (res.body as SessionState) : undefined;
+      const state = res.status === 200 ? (res.body as SessionStateFields) : undefined;
       return state && until(state) ? state : undefined;
     },
     60_000,

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import { statusForState } from '../../nodes/shared/status';
-import type { ErrorReason, SessionState } from '../../lib/session-types';
+import type { ErrorReason, SessionState, SessionStateFields } from '../../lib/session-types';
 import type { FabricClient, FabricDescription, FabricUser } from '../../fabric/contract';
 import { driveNativeLogin } from '../../fabric/auth/drive-login';
 import { loadFabric } from '../fixtures/fabric';
@@ -137,10 +137,10 @@ describe('diaspora-config on the real Node-RED runtime and the local fabric', fu
     return names;
   }
 
-  async function adminState(configId: string): Promise<SessionState> {
+  async function adminState(configId: string): Promise<SessionStateFields> {
     const res = await helper.request().get(`/diaspora/${configId}/state`);
     assert.equal(res.status, 200, res.text);
-    return res.body as SessionState;
+    return res.body as SessionStateFields;
   }
 
   async function signInOverHttp(configId: string, user: FabricUser): Promise<{ sub: string }> {
@@ -481,10 +481,10 @@ describe('diaspora-config status catalog', function () {
     { state: 'starting' },
     { state: 'signin-required' },
     { state: 'creating-key' },
-    { state: 'waiting-key', waitingSeconds: 7 },
+    { state: 'waiting-key', waitingSeconds: 7, keyCreatedAt: new Date(0).toISOString() },
     { state: 'ready' },
     ...(['refresh-revoked', 'service-unreachable', 'timed-out', 'key-rejected', 'auth-failed', 'misconfigured', 'broker-unreachable'] as const).map(
-      (reason): SessionState => ({ state: 'error', reason }),
+      (reason): SessionState => ({ state: 'error', reason, message: reason, retrying: false }),
     ),
   ];
 
@@ -505,7 +505,7 @@ describe('diaspora-config status catalog', function () {
       const status = statusForState(state, lookup);
       assert.ok(status.text && String(status.text).length < 20, `status text "${status.text}" is empty or 20 characters or longer`);
     }
-    assert.match(String(statusForState({ state: 'waiting-key', waitingSeconds: 7 }, lookup).text), /7/);
+    assert.match(String(statusForState({ state: 'waiting-key', waitingSeconds: 7, keyCreatedAt: new Date(0).toISOString() }, lookup).text), /7/);
   });
 });
 
