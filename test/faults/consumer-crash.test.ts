@@ -104,24 +104,25 @@ describe('faults: diaspora-in with Node-RED SIGKILLed (restart, and failover to 
   }
 
   it('(a) Node-RED SIGKILLed mid-stream and restarted: waits out the session, resumes at the committed offset, duplicates within the window and a commit', async function () {
-    const RATE_PER_S = 100;
-    const SEND_MS = 10_000;
-    const KILL_AT_MS = 4_000;
-    // 50 events/s finish, half the rate they come at: the window is full at the kill.
+    const RATE_PER_S = 60;
     const WINDOW = 50;
-    const SLOW_MS_PER_EVENT = 20;
+    // 20 events/s finish, a third of the rate they come at, so the window is full at the kill; and
+    // slowly enough that the events finished while a commit awaits a busy broker's answer (a second
+    // at a load average of 20) stay within the commit pacing.
+    const SLOW_MS_PER_EVENT = 50;
+    const SEND_AFTER_KILL_MS = 3_000;
     const { topic, groupId, group, events } = await setUp('crash', RATE_PER_S);
     const dir = userDir();
     const outFile = path.join(dir, 'events.jsonl');
     let runtime = await start(dir);
     await deploy(runtime, consumerFlow(fabric, { topic, groupId, outFile, window: WINDOW, slowMsPerEvent: SLOW_MS_PER_EVENT }));
 
-    const sending = events.run(SEND_MS);
-    await sleep(KILL_AT_MS);
-    // Enough written that the window has been full for a while (the flow finishes half of what comes).
-    await eventually('events written before the kill', () => (writtenSeqs(outFile).length >= 2 * WINDOW ? true : undefined), 60_000, 50);
+    const sending = events.run(120_000);
+    // Mid-stream: the window full for a while (twice the window written) and commits going.
+    await eventually('the window full and commits going', async () => (writtenSeqs(outFile).length >= 2 * WINDOW && (await group.committed()) >= WINDOW / 2 ? true : undefined), 90_000, 100);
     await runtime.stop('SIGKILL');
     const killedAt = Date.now();
+    void sleep(SEND_AFTER_KILL_MS).then(() => events.stop());
     const firstRun = writtenSeqs(outFile);
     // Nobody can commit until the restarted consumer gets the partition, after the dead member's session.
     const [committedAtKill, restarted] = await Promise.all([group.settledCommitted(), start(dir)]);
@@ -212,7 +213,7 @@ describe('faults: diaspora-in with Node-RED SIGKILLed (restart, and failover to 
       lost: count.lost.length,
       duplicated: `${count.duplicated} (bound ${bound})`,
       recoverMs: takeoverMs,
-      notes: `time to recover = SIGKILL → first event written by the standby (the takeover); the coordinator dropped the dead member after ${seconds(droppedMs)} (session timeout ${seconds(GROUP_SESSION_TIMEOUT_MS)}, counted from its last heartbeat, sent every ${seconds(GROUP_HEARTBEAT_INTERVAL_MS)}), the standby's rejoin, sync and first fetch took the remaining ${seconds(takeoverMs - droppedMs)}; the active runtime wrote ${activeRun.length} events, the standby 0 before the kill and ${standbyRun.length} after it, from seq ${standbyRun[0]} (committed: ${committedAtKill}); the duplicates are the ${beyondCommit.length} events the killed runtime wrote beyond the committed offset (bound: the default window ${DEFAULT_WINDOW} + the commit pacing ${commitPacing(DEFAULT_WINDOW).everyEvents})`,
+      notes: `time to recover = SIGKILL → first event written by the standby (the takeover); the coordinator dropped the dead member after ${seconds(droppedMs)} (session timeout ${seconds(GROUP_SESSION_TIMEOUT_MS)}, counted from its last heartbeat or commit; heartbeats every ${seconds(GROUP_HEARTBEAT_INTERVAL_MS)}), the standby's rejoin, sync and first fetch took the remaining ${seconds(takeoverMs - droppedMs)}; the active runtime wrote ${activeRun.length} events, the standby 0 before the kill and ${standbyRun.length} after it, from seq ${standbyRun[0]} (committed: ${committedAtKill}); the duplicates are the ${beyondCommit.length} events the killed runtime wrote beyond the committed offset (bound: the default window ${DEFAULT_WINDOW} + the commit pacing ${commitPacing(DEFAULT_WINDOW).everyEvents})`,
     });
     assert.deepEqual(count.lost, [], 'the two runtimes together delivered every event');
     assert.equal(standbyRun[0], committedAtKill, 'the standby resumes at the committed offset');

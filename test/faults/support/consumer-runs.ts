@@ -58,10 +58,11 @@ export function writtenSeqs(file: string): number[] {
     .map((line) => (JSON.parse(line) as { seq: number }).seq);
 }
 
-/** Sends `{"seq": n}` for n = 0, 1, ... at `ratePerS` for `durationMs`, in order (acks all). */
+/** Sends `{"seq": n}` for n = 0, 1, ... at `ratePerS` for `durationMs` (or until stopped), in order (acks all). */
 export class SequenceProducer {
   sent = 0;
   private readonly producer: Producer;
+  private stopped = false;
 
   constructor(
     kafka: Kafka,
@@ -78,7 +79,7 @@ export class SequenceProducer {
 
   async run(durationMs: number): Promise<number> {
     const started = Date.now();
-    while (Date.now() - started < durationMs) {
+    while (!this.stopped && Date.now() - started < durationMs) {
       const due = Math.floor(((Date.now() - started) * this.ratePerS) / 1000);
       const batch: Array<{ value: string }> = [];
       for (let seq = this.sent; seq < due; seq++) batch.push({ value: JSON.stringify({ seq }) });
@@ -91,7 +92,12 @@ export class SequenceProducer {
     return this.sent;
   }
 
+  stop(): void {
+    this.stopped = true;
+  }
+
   async disconnect(): Promise<void> {
+    this.stopped = true;
     await this.producer.disconnect();
   }
 }
