@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { Admin, Kafka, KafkaJSError, Producer } from 'kafkajs';
-import { sleep, type FlowNode } from '../../fixtures/node-red';
+import { eventually, sleep, type FlowNode } from '../../fixtures/node-red';
 import type { FaultFabric } from './fault-fabric';
 import { faultConfig } from './flows';
 
@@ -140,6 +140,14 @@ export class GroupWatch {
     const { groups } = await askAgain(() => this.admin.describeGroups([this.groupId]));
     const group = groups[0];
     return { state: group?.state ?? 'Dead', members: group?.members.length ?? 0 };
+  }
+
+  /** Resolves once the group is Stable with `members` members (joined, partitions assigned). */
+  stableWith(members: number, timeoutMs = 60_000): Promise<true> {
+    return eventually(`the group stable with ${members} member(s)`, async () => {
+      const now = await this.describe();
+      return now.state === 'Stable' && now.members === members ? true : undefined;
+    }, timeoutMs, 250);
   }
 
   /** Where a member resumes partition 0: the committed offset (the next event to read), 0 before the first commit (start "earliest"). */
