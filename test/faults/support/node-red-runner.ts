@@ -60,6 +60,7 @@ export async function startNodeRed(options: Omit<NodeRedOptions, 'nodesDir'> & {
     const fail = (err: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
+      fs.rmSync(optionsFile, { force: true });
       reject(err);
     };
     lines.on('line', (line) => {
