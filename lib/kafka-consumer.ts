@@ -26,8 +26,17 @@ import { withTimeout } from './with-timeout';
 const FIRST_RESTART_DELAY_MS = 1000;
 const MAX_RESTART_DELAY_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-/** While the window is full, heartbeat this often so a slow flow does not cost the group membership. */
-const FULL_WINDOW_HEARTBEAT_MS = 3000;
+/**
+ * The group's session: a member that has not sent a heartbeat for this long (a crashed Node-RED)
+ * is dropped by the broker's coordinator, and its partitions go to the other members (or to its
+ * restarted self) only then. A member that stops cleanly leaves the group at once.
+ */
+export const GROUP_SESSION_TIMEOUT_MS = 30_000;
+/**
+ * How often a member tells the coordinator it is alive, and learns of a rebalance; also while the
+ * window is full, so a slow flow does not cost the group membership.
+ */
+export const GROUP_HEARTBEAT_INTERVAL_MS = 3000;
 
 export interface ManagedConsumerDeps {
   settings(): ConnectionSettings;
@@ -253,6 +262,8 @@ export class ManagedConsumer implements ConsumerHandle {
       },
     }).consumer({
       groupId: this.opts.groupId,
+      sessionTimeout: GROUP_SESSION_TIMEOUT_MS,
+      heartbeatInterval: GROUP_HEARTBEAT_INTERVAL_MS,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 1000,
       retry: { ...retryOptions(settings), restartOnFailure: async () => false },
@@ -337,7 +348,7 @@ export class ManagedConsumer implements ConsumerHandle {
   /** True once there is room; false when the batch should end (stopped, closed, rebalancing). */
   private async waitForSpace(window: CommitWindow, heartbeat: () => Promise<void>): Promise<boolean> {
     for (;;) {
-      if (await window.space(FULL_WINDOW_HEARTBEAT_MS)) return true;
+      if (await window.space(GROUP_HEARTBEAT_INTERVAL_MS)) return true;
       if (window.closed || this.stopped) return false;
       try {
         await heartbeat();
@@ -471,7 +482,7 @@ function partitionWindow(running: Running, topic: string, partition: number, cap
 const COMMIT_EVERY_MIN = 32;
 const COMMIT_DELAY_MS = 100;
 
-function commitPacing(window: number): CommitPacing {
+export function commitPacing(window: number): CommitPacing {
   return { everyEvents: Math.max(COMMIT_EVERY_MIN, Math.ceil(window / 2)), maxDelayMs: COMMIT_DELAY_MS };
 }
 

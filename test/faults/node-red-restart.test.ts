@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { eventually, sleep } from '../fixtures/node-red';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
+import { consumerFlow, SequenceProducer, writtenSeqs } from './support/consumer-runs';
 import { faultTopic } from './support/flows';
 import { registerFor } from './support/identity';
 import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
@@ -21,31 +22,26 @@ const RATE_PER_S = 200;
 const SEND_MS = 12_000;
 const STOP_AT_MS = 4_000;
 const DOWN_MS = 2_000;
-/** The window of the second run, and the function node that finishes 1 event per 8 ms, one at a time (slower than they come). */
+/** The window of the second run, and its function node that finishes 1 event per 8 ms, one at a time (slower than they come). */
 const SLOW_WINDOW = 50;
-const SLOW_FUNC = [
-  "const now = Date.now();",
-  "const at = Math.max(now, context.get('busyUntil') || 0) + 8;",
-  "context.set('busyUntil', at);",
-  'setTimeout(() => node.done(), at - now);',
-  'return null;',
-].join('\n');
+const SLOW_MS_PER_EVENT = 8;
 
 interface RestartCase {
   label: string;
   scenario: string;
   /** diaspora-in's window; undefined = its default. */
   window?: number;
-  slowNode: boolean;
+  /** A slow node beside the writer, finishing one event per this many ms. */
+  slowMsPerEvent?: number;
 }
 
 const CASES: RestartCase[] = [
-  { label: 'the default window, events written at once', scenario: 'Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId', slowNode: false },
+  { label: 'the default window, events written at once', scenario: 'Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId' },
   {
     label: `a full window of ${SLOW_WINDOW} (a slow node beside the writer)`,
     scenario: `Node-RED stopped (SIGTERM) and started mid-stream, diaspora-in with a groupId, window ${SLOW_WINDOW} kept full by a slow node`,
     window: SLOW_WINDOW,
-    slowNode: true,
+    slowMsPerEvent: SLOW_MS_PER_EVENT,
   },
 ];
 
@@ -66,73 +62,41 @@ describe('faults: Node-RED stopped and started mid-stream (diaspora-in with a gr
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  function readLines(file: string): number[] {
-    if (!fs.existsSync(file)) return [];
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => (JSON.parse(line) as { seq: number }).seq);
-  }
-
   for (const c of CASES) it(`resumes at the committed offset: no gap, duplicates counted (${c.label})`, async function () {
     const topic = faultTopic('restart');
     const kafkaTopic = await registerFor(fabric, 0, topic);
-    const client = fabric.description.clients[0];
     const outFile = path.join(userDir, `events-${topic}.jsonl`);
     const groupId = `h10-restart-${topic}`;
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'h10 restart' },
-      {
-        id: 'cfg', type: 'diaspora-config', name: 'h10 restart', api: 'v3', serviceUrl: fabric.description.serviceUrl, authUrl: fabric.description.authUrl,
-        clientId: client.clientId, authMode: 'client', brokers: fabric.description.brokers.join(','), kafkaAuth: 'scram-sha-512', tls: false, readyTimeout: 60,
-        credentials: { clientSecret: client.clientSecret },
-      },
-      {
-        id: 'sub', type: 'diaspora-in', z: 'tab', fabric: 'cfg', topics: topic, start: 'earliest', groupId, format: 'auto', commit: 'auto',
-        ...(c.window !== undefined ? { window: String(c.window) } : {}),
-        wires: [c.slowNode ? ['write', 'slow'] : ['write']],
-      },
-      ...(c.slowNode ? [{ id: 'slow', type: 'function', z: 'tab', func: SLOW_FUNC, outputs: 0, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [] }] : []),
-      { id: 'write', type: 'file', z: 'tab', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] },
-    ];
+    const flow = consumerFlow(fabric, { topic, groupId, outFile, window: c.window, slowMsPerEvent: c.slowMsPerEvent });
 
     await nodeRed?.stop();
     nodeRed = await startNodeRed({ userDir, credentialSecret: 'h10-restart-credential-secret', logLevel: 'warn' });
     const deployed = await api(nodeRed, 'POST', '/flows', { body: flow, headers: { 'Node-RED-Deployment-Type': 'full' } });
     assert.equal(deployed.status, 204, deployed.text);
 
-    const producer = fabric.adminKafka('h10-restart-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = new SequenceProducer(fabric.adminKafka('h10-restart-producer'), kafkaTopic, RATE_PER_S);
     await producer.connect();
-    let sent = 0;
     try {
       // The consumer starts from the earliest event, so sending may begin before it has joined.
-      const started = Date.now();
       let stoppedAt = 0;
       let linesBeforeStop = 0;
       let resumedAt = 0;
       const restart = (async () => {
         await sleep(STOP_AT_MS);
-        await eventually('events to arrive before the stop', () => (readLines(outFile).length > 0 ? true : undefined), 30_000);
+        await eventually('events to arrive before the stop', () => (writtenSeqs(outFile).length > 0 ? true : undefined), 30_000);
         await nodeRed?.stop('SIGTERM');
         stoppedAt = Date.now();
-        linesBeforeStop = readLines(outFile).length;
+        linesBeforeStop = writtenSeqs(outFile).length;
         await sleep(DOWN_MS);
         nodeRed = await startNodeRed({ userDir, credentialSecret: 'h10-restart-credential-secret', logLevel: 'warn' });
-        await eventually('the restarted runtime to write events', () => (readLines(outFile).length > linesBeforeStop ? true : undefined), 60_000, 50);
+        await eventually('the restarted runtime to write events', () => (writtenSeqs(outFile).length > linesBeforeStop ? true : undefined), 60_000, 50);
         resumedAt = Date.now();
       })();
-      while (Date.now() - started < SEND_MS) {
-        const due = Math.floor(((Date.now() - started) * RATE_PER_S) / 1000);
-        const batch: Array<{ value: string }> = [];
-        for (; sent < due; sent++) batch.push({ value: JSON.stringify({ seq: sent }) });
-        if (batch.length > 0) await producer.send({ topic: kafkaTopic, acks: -1, messages: batch });
-        await sleep(20);
-      }
+      const sent = await producer.run(SEND_MS);
       await restart;
 
       const lines = await eventually(`all ${sent} events in ${outFile}`, () => {
-        const got = readLines(outFile);
+        const got = writtenSeqs(outFile);
         return countSequences(sent, got).lost.length === 0 ? got : undefined;
       }, 60_000, 200);
       const count = countSequences(sent, lines);
