@@ -28,7 +28,7 @@ import { consumerFlow, GroupWatch, SequenceProducer, writtenSeqs } from './suppo
 import { faultFabric, type FaultFabric } from './support/fault-fabric';
 import { faultTopic } from './support/flows';
 import { registerFor } from './support/identity';
-import { api, startNodeRed, type NodeRedProcess } from './support/node-red-runner';
+import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { countSequences, recordResult } from './support/results';
 
 const CREDENTIAL_SECRET = 'h10-crash-credential-secret';
