@@ -1,7 +1,7 @@
 /**
  * The benchmark's Node-RED: a real runtime embedded as Node-RED's documentation shows, in a
  * process of its own, with a user directory whose node_modules holds this package (a link to the
- * repository) and the bench nodes. Run as `node host.js <userDir>`; prints one JSON line
+ * repository) and the bench nodes. Run as `node host.js <userDir> [<settings JSON>]`; prints one JSON line
  * `{"port": n}` once started; stops on SIGTERM.
  */
 import * as http from 'node:http';
@@ -11,8 +11,8 @@ import express from 'express';
 import RED = require('node-red');
 
 async function main(): Promise<void> {
-  const [userDir] = process.argv.slice(2);
-  if (!userDir) throw new Error('usage: node host.js <userDir>');
+  const [userDir, extraSettings = '{}'] = process.argv.slice(2);
+  if (!userDir) throw new Error('usage: node host.js <userDir> [<settings as JSON>]');
   const app = express();
   const server = http.createServer(app);
   RED.init(server, {
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     apiMaxLength: '50mb',
     logging: { console: { level: 'warn', metrics: false, audit: false } },
     telemetry: { enabled: false },
+    ...(JSON.parse(extraSettings) as Record<string, unknown>),
   } as Parameters<typeof RED.init>[1]);
   app.use('/', RED.httpAdmin);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
