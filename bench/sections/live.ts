@@ -38,7 +38,7 @@ export async function liveSection(ctx: BenchContext, on: NodeRedSession, off: No
     { label: PRODUCER_ON, available: true, measure: await produce(on, 'on') },
     { label: PRODUCER_OFF, available: true, measure: await produce(off, 'off') },
   ];
-  const produced = await interleave(producers, rounds, 'live figures, producer');
+  const produced = await interleave(producers, rounds, 'live figures, producer', true);
 
   const topic = await ctx.topic('live-c');
   say(`live figures: filling ${topic} with ${count} events (raw kafkajs)`);
@@ -47,7 +47,7 @@ export async function liveSection(ctx: BenchContext, on: NodeRedSession, off: No
     { label: CONSUMER_ON, available: true, measure: () => nodeRedConsume(on, topic, count) },
     { label: CONSUMER_OFF, available: true, measure: () => nodeRedConsume(off, topic, count) },
   ];
-  const consumed = await interleave(consumers, rounds, 'live figures, consumer');
+  const consumed = await interleave(consumers, rounds, 'live figures, consumer', true);
 
   const rows = (variants: Variant[], values: Map<string, Measurement[]>, base: string) =>
     throughputRows(variants, values, base, PAYLOAD_BYTES, () => 'unavailable');
@@ -58,7 +58,7 @@ export async function liveSection(ctx: BenchContext, on: NodeRedSession, off: No
     ratioMetric: 'perSecond',
     rows: [...rows(producers, produced, PRODUCER_OFF), ...rows(consumers, consumed, CONSUMER_OFF)],
     notes: [
-      'Two bench Node-RED processes, the same but for `diaspora: { liveStatus: false }` in the second one\'s settings; each round measures one, then the other. Producer runs as in section 1 (ack mode), consumer runs as in section 2 (fresh group, from the earliest offset).',
+      'Two bench Node-RED processes, the same but for `diaspora: { liveStatus: false }` in the second one\'s settings; each round measures both, the one that went first going second in the next round (A B, B A, …). Producer runs as in section 1 (ack mode), consumer runs as in section 2 (fresh group, from the earliest offset).',
       'On: each node counts its events (one integer addition per event; diaspora-out also counts what awaits the broker\'s answer), and once a second works out the rate, redraws its status if the text changed and the sidebar\'s snapshot is pushed; diaspora-in asks the broker for its lag every 5 s. Off: none of that runs.',
     ],
   };
