@@ -11,6 +11,7 @@ import { ratio, summarize } from './lib/stats';
 import { fmt, medianRatio, tableMarkdown, type Table, type Target } from './report';
 import type { Tools } from './setup/tools';
 import { WITH_IDLE } from './sections/isolation';
+import { CONSUMER_ON, PRODUCER_ON } from './sections/live';
 
 export interface Machine {
   cpu: string;
@@ -111,6 +112,13 @@ export function evaluateTargets(results: BenchResults): Target[] {
     const r = medianRatio(isolation, WITH_IDLE);
     targets.push({ name: 'core flow with an idle diaspora-in deployed vs without', measured: `${fmt(r, 3)}×`, goal: '≥ 0.98×', met: r >= 0.98 });
   }
+  const live = table(results, 'live');
+  if (live) {
+    for (const [label, name] of [[PRODUCER_ON, 'producer'], [CONSUMER_ON, 'consumer']] as const) {
+      const r = medianRatio(live, label);
+      targets.push({ name: `${name} with live figures on vs off`, measured: `${fmt(r, 3)}×`, goal: '≥ 0.98×', met: r >= 0.98 });
+    }
+  }
   const latency = table(results, 'latency');
   if (latency) {
     const r = medianRatio(latency, 'Node-RED @ 1000/s');
@@ -138,7 +146,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
 }
 
 /** Tables in the issue's order (sections run in another order, to share Node-RED processes). */
-const TABLE_ORDER = ['producer', 'consumer', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'node-red-floor'];
+const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'node-red-floor'];
 
 function tableRank(t: Table): number {
   const i = TABLE_ORDER.indexOf(t.id);

@@ -3,7 +3,7 @@
  * starts a fabric of its own (ports from 19800, BENCH_PORT_BASE, a temporary folder, key propagation delay 0), runs
  * every section against its real broker, and writes bench/results/<date>.json and
  * docs/benchmarks.md. BENCH_QUICK=1 runs small counts and 2 rounds; BENCH_ONLY=a,b runs some
- * sections (producer, consumer, isolation, latency, memory, redeploy, readiness, scaling, profile);
+ * sections (producer, consumer, isolation, live, latency, memory, redeploy, readiness, scaling, profile);
  * BENCH_SKIP=java,kcat,python leaves outside clients out. `--render <results.json>` only rewrites
  * docs/benchmarks.md from a results file.
  */
@@ -13,13 +13,14 @@ import * as path from 'node:path';
 import { OutsideClients } from './clients/outside';
 import { sizesFromEnv, type BenchContext } from './context';
 import { say } from './lib/log';
-import { NodeRedHost } from './node-red/child';
+import { NodeRedHost, type HostOptions } from './node-red/child';
 import { machineInfo, writeResults, type BenchResults } from './results';
 import { benchFabricDir, benchIdentity, registerTopic, startBenchFabric, stopBenchFabric, type BenchFabric } from './setup/fabric';
 import { ensureTools } from './setup/tools';
 import { consumerSection } from './sections/consumer';
 import { isolationSection } from './sections/isolation';
 import { latencySection } from './sections/latency';
+import { LIVE_OFF, liveSection } from './sections/live';
 import { memorySection, redeploySection } from './sections/memory';
 import { NodeRedSession } from './sections/node-red-session';
 import { producerSection } from './sections/producer';
@@ -28,7 +29,7 @@ import { readinessSection } from './sections/readiness';
 import { scalingSection } from './sections/scaling';
 import { PRODUCER_SETTINGS } from './clients/settings';
 
-const SECTIONS = ['producer', 'consumer', 'isolation', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile'] as const;
+const SECTIONS = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -77,8 +78,8 @@ async function main(): Promise<void> {
       topic: (name) => registerTopic(identity, name),
     };
     /** Each section gets a Node-RED process of its own, so none inherits another's heap. */
-    const withNodeRed = async (body: (nr: NodeRedSession) => Promise<void>): Promise<void> => {
-      const host = await NodeRedHost.start();
+    const withNodeRed = async (body: (nr: NodeRedSession) => Promise<void>, opts: HostOptions = {}): Promise<void> => {
+      const host = await NodeRedHost.start(opts);
       hosts.push(host);
       try {
         await body(new NodeRedSession(host, description, identity.client));
@@ -102,6 +103,10 @@ async function main(): Promise<void> {
     await section('isolation', () => withNodeRed(async (nr) => {
       results.tables.push(await isolationSection(ctx, nr));
     }));
+    // Two runtimes at once, one with the live figures turned off in its settings.
+    await section('live', () => withNodeRed((on) => withNodeRed(async (off) => {
+      results.tables.push(await liveSection(ctx, on, off));
+    }, LIVE_OFF)));
     await section('latency', () => withNodeRed(async (nr) => {
       results.tables.push(await latencySection(ctx, nr));
     }));

@@ -248,7 +248,8 @@ function logOptions(version: string, logsDir: string): string[] {
 async function formatStorage(cfg: KafkaBrokerConfig, layout: KafkaLayout, java: string, libDir: string): Promise<void> {
   if (fs.existsSync(path.join(layout.dataDir, 'kraft-combined-logs', 'meta.properties'))) return;
   const storageTool = firstClassPresent(libDir, ['kafka.tools.StorageTool', 'org.apache.kafka.tools.StorageTool']);
-  const clusterId = crypto.randomBytes(16).toString('base64url');
+  // As Kafka's own Uuid.randomUuid: an id that begins with '-' would be read as an option.
+  const clusterId = crypto.randomBytes(16).toString('base64url').replace(/^-/, 'A');
   try {
     await run(java, ['-Xmx256m', ...logOptions(cfg.version, path.join(layout.logsDir, 'tools')),
       '-cp', path.join(libDir, '*'), storageTool, 'format', '--ignore-formatted', '-t', clusterId,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles each node's editor code (nodes/<type>/editor/index.ts, TypeScript) with esbuild and writes
+// Bundles each node's and plugin's editor code (nodes/<type>/editor/index.ts, TypeScript) with esbuild and writes
 // dist/nodes/<type>/<type>.html: the node's templates (nodes/<type>/<type>.html) followed by the
 // bundle in one <script>, unminified, so `RED.nodes.registerType('<type>', ...)` stays readable to
 // the Flow Library's checks. Runs after copy-assets.js (npm run build).
@@ -8,9 +8,10 @@ const path = require('node:path');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const types = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))['node-red'].nodes;
+const nodeRed = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))['node-red'];
 
-async function buildEditor(type) {
+/** A node registers its type, a plugin (nodes/<name>/ too) itself. */
+async function buildEditor(type, register = 'RED.nodes.registerType') {
   const result = await esbuild.build({
     entryPoints: [path.join(root, 'nodes', type, 'editor', 'index.ts')],
     bundle: true,
@@ -26,10 +27,10 @@ async function buildEditor(type) {
   });
   // esbuild prints every string in double quotes; the registration is written the way Node-RED's
   // own nodes and its tools (the Flow Library scorecard) expect: RED.nodes.registerType('<type>', ...).
-  const registration = `RED.nodes.registerType(${JSON.stringify(type)},`;
+  const registration = `${register}(${JSON.stringify(type)},`;
   const bundled = result.outputFiles[0].text;
   if (bundled.split(registration).length !== 2) throw new Error(`${type}: the editor must call ${registration} exactly once`);
-  const code = bundled.replace(registration, `RED.nodes.registerType('${type}',`);
+  const code = bundled.replace(registration, `${register}('${type}',`);
   if (/<\/script/i.test(code)) throw new Error(`${type}: the editor bundle contains "</script"`);
   const templates = fs.readFileSync(path.join(root, 'nodes', type, `${type}.html`), 'utf8').trimEnd();
   if (/<script\s+type="text\/javascript"/.test(templates)) {
@@ -40,7 +41,10 @@ async function buildEditor(type) {
   fs.writeFileSync(target, `${templates}\n\n<script type="text/javascript">\n${code}</script>\n`);
 }
 
-Promise.all(Object.keys(types).map(buildEditor)).catch((err) => {
+Promise.all([
+  ...Object.keys(nodeRed.nodes).map((type) => buildEditor(type)),
+  ...Object.keys(nodeRed.plugins ?? {}).map((plugin) => buildEditor(plugin, 'RED.plugins.registerPlugin')),
+]).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
 });

@@ -21,6 +21,8 @@ export interface HostOptions {
   cpuProfDir?: string;
   /** Extra environment (e.g. DIASPORA_FABRIC_DIR for the config node's preset route). */
   env?: NodeJS.ProcessEnv;
+  /** Entries added to the runtime's settings (what settings.js would hold), e.g. `{ diaspora: { liveStatus: false } }`. */
+  settings?: Record<string, unknown>;
 }
 
 /** A user directory with this package and the bench nodes installed as Node-RED would find them. */
@@ -58,7 +60,7 @@ export class NodeRedHost {
   static async start(opts: HostOptions = {}, userDir = prepareUserDir()): Promise<NodeRedHost> {
     const script = path.join(__dirname, 'host.js');
     const nodeArgs = ['--expose-gc', ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
-    const child = spawn(process.execPath, [...nodeArgs, script, userDir], {
+    const child = spawn(process.execPath, [...nodeArgs, script, userDir, JSON.stringify(opts.settings ?? {})], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
     });

@@ -32,11 +32,14 @@ export interface Variant {
   measure(): Promise<Measurement>;
 }
 
-/** Runs every available variant once per round, in order (A B C … A B C …). */
-export async function interleave(variants: Variant[], rounds: number, what: string): Promise<Map<string, Measurement[]>> {
+/**
+ * Runs every available variant once per round, in order (A B C … A B C …), or with `alternate`
+ * in reverse order every other round (A B, B A, …), so that neither side always runs first.
+ */
+export async function interleave(variants: Variant[], rounds: number, what: string, alternate = false): Promise<Map<string, Measurement[]>> {
   const values = new Map<string, Measurement[]>(variants.map((v) => [v.label, []]));
   for (let round = 1; round <= rounds; round += 1) {
-    for (const v of variants) {
+    for (const v of alternate && round % 2 === 0 ? [...variants].reverse() : variants) {
       if (!v.available) continue;
       const m = await v.measure();
       values.get(v.label)!.push(m);

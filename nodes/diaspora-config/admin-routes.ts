@@ -11,6 +11,7 @@ import { SessionError } from '../../lib/diaspora-session';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { readFabricPreset } from './fabric-preset';
 import { liveSnapshot } from '../shared/live-registry';
+import { liveStatusEnabled } from '../shared/live-status';
 import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
@@ -21,6 +22,7 @@ type AuthenticatedRequest = Request & { user?: unknown; authInfo?: { scope?: unk
 
 export function registerAdminRoutes(RED: NodeAPI): void {
   const admin = RED.httpAdmin;
+  const liveStatus = liveStatusEnabled(RED);
   const signedIn = RED.auth.needsPermission('');
   /**
    * Node-RED authenticates (401 without a valid token when adminAuth is on); a signed-in user
@@ -61,7 +63,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     };
 
   admin.get('/diaspora/live', guard(READ), (_req: Request, res: Response) => {
-    res.json(liveSnapshot());
+    res.json(liveSnapshot(liveStatus));
   });
   admin.get('/diaspora/:id/state', guard(READ), withNode(async (node) => node.session.state));
   admin.post('/diaspora/:id/signin/start', guard(WRITE), withNode((node) => node.session.startSignIn()));

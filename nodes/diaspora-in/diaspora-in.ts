@@ -7,7 +7,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode } from '../shared/config-node';
 import { noConfigStatus, problem } from '../shared/status';
-import { consumerLiveStatus } from '../shared/live-status';
+import { consumerLiveStatus, liveStatusEnabled } from '../shared/live-status';
 import { readControl } from './control';
 import { ConsumerController } from './consumer-controller';
 import { DownstreamCompletion } from './downstream';
@@ -18,6 +18,7 @@ type Done = (err?: Error) => void;
 export = function register(RED: NodeAPI): void {
   const t = catalog(RED, 'diaspora-in');
   const shared = catalog(RED, 'diaspora-config');
+  const liveFigures = liveStatusEnabled(RED);
 
   function DiasporaIn(this: Node, def: NodeDef & DiasporaInDefFields): void {
     RED.nodes.createNode(this, def);
@@ -46,12 +47,12 @@ export = function register(RED: NodeAPI): void {
     config.register(node);
 
     const wired = ((def as NodeDef & { wires?: unknown[][] }).wires?.[0] ?? []).filter((id): id is string => typeof id === 'string');
-    const live = consumerLiveStatus(node, shared, config.id, () => controller.position);
+    const live = consumerLiveStatus(node, shared, config.id, () => controller.position, liveFigures);
     const downstream = new DownstreamCompletion(RED, wired, (message) => node.warn(message));
     const controller = new ConsumerController(config, settings, {
       nodeId: node.id,
       send: (msg) => {
-        live.meter.mark();
+        live.mark();
         return downstream.send(msg as NodeMessage, (m) => node.send(m));
       },
       releaseDeliveries: () => downstream.release(),

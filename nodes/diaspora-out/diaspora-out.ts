@@ -10,7 +10,7 @@ import { isReady } from '../../lib/session-machine';
 import { formatBytes, Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
-import { producerLiveStatus } from '../shared/live-status';
+import { liveStatusEnabled, producerLiveStatus } from '../shared/live-status';
 import { noConfigStatus, problem, queuedStatus, waitingBehind } from '../shared/status';
 import { Publisher } from './publisher';
 import { buildEvent } from './record';
@@ -37,6 +37,7 @@ type Done = (err?: Error) => void;
 export = function register(RED: NodeAPI): void {
   const t = catalog(RED, 'diaspora-out');
   const shared = catalog(RED, 'diaspora-config');
+  const liveFigures = liveStatusEnabled(RED);
 
   function DiasporaOut(this: Node, def: DiasporaOutDef): void {
     RED.nodes.createNode(this, def);
@@ -57,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     const config: DiasporaConfigNode = configured;
-    const live = producerLiveStatus(node, shared, config.id);
+    const live = producerLiveStatus(node, shared, config.id, liveFigures);
     config.register(node);
 
     /** Depth and size of the spool; a spool problem (full, disk error) in red until the next success. */

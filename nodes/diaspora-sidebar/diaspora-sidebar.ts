@@ -6,6 +6,7 @@
  */
 import type { NodeAPI } from 'node-red';
 import { hasLiveSources, liveSnapshot } from '../shared/live-registry';
+import { liveStatusEnabled } from '../shared/live-status';
 
 const LIVE_TOPIC = 'diaspora/live';
 const PUSH_INTERVAL_MS = 1_000;
@@ -17,13 +18,14 @@ interface PluginAPI {
 
 export = function register(RED: NodeAPI & PluginAPI): void {
   RED.plugins.registerPlugin('diaspora-sidebar', { type: 'diaspora-sidebar' });
+  const liveStatus = liveStatusEnabled(RED);
   let wasEmpty = true;
   const timer = setInterval(() => {
     const empty = !hasLiveSources();
     // One empty snapshot after the last node went, so the editors clear their view; then quiet.
     if (empty && wasEmpty) return;
     wasEmpty = empty;
-    RED.comms.publish(LIVE_TOPIC, liveSnapshot(), true);
+    RED.comms.publish(LIVE_TOPIC, liveSnapshot(liveStatus), true);
   }, PUSH_INTERVAL_MS);
   timer.unref();
 };

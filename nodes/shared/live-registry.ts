@@ -7,6 +7,9 @@ import type { DiasporaSession } from '../../lib/diaspora-session';
 import type { LagPoller } from '../../lib/consumer-lag';
 import type { RateMeter } from '../../lib/rate-meter';
 import type { SessionStateFields } from '../../lib/session-types';
+import type { LiveSnapshot, StateChange } from './live-snapshot';
+
+export type { LiveSnapshot };
 
 const HISTORY_MS = 60 * 60 * 1000;
 
@@ -23,7 +26,7 @@ interface LiveConfig {
   id: string;
   name: string;
   session: DiasporaSession;
-  history: { at: number; state: string; reason?: string }[];
+  history: StateChange[];
 }
 
 const nodes = new Map<string, LiveNode>();
@@ -56,25 +59,10 @@ export function listConfig(id: string, name: string, session: DiasporaSession): 
   };
 }
 
-export interface LiveSnapshot {
-  at: number;
-  configs: {
-    id: string;
-    name: string;
-    state: SessionStateFields['state'];
-    reason?: string;
-    message?: string;
-    sub?: string;
-    username?: string;
-    keyCreatedAt?: string;
-    history: { at: number; state: string; reason?: string }[];
-  }[];
-  nodes: { id: string; type: string; name: string; fabric: string; rate: number[]; lag?: number[] }[];
-}
-
-export function liveSnapshot(): LiveSnapshot {
+export function liveSnapshot(liveStatus: boolean): LiveSnapshot {
   return {
     at: Date.now(),
+    liveStatus,
     configs: [...configs.values()].map(({ id, name, session, history }) => {
       const { state, reason, message, sub, username, keyCreatedAt }: SessionStateFields = session.state;
       return { id, name, state, reason, message, sub, username, keyCreatedAt, history: [...history] };

@@ -5,8 +5,10 @@
  * shows as it is. It takes over `node.status`, so the config node's fan-out goes through it too.
  * The hot path costs one counter increment per event. The texts are the shared vocabulary
  * (diaspora-config's `status.live-*`), so `shared` translates diaspora-config's catalog.
+ * `diaspora: { liveStatus: false }` in Node-RED's settings.js turns the figures off: the nodes
+ * then show their plain status, run no timers and are not listed in the sidebar.
  */
-import type { Node, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeStatus } from 'node-red';
 import type { Connections } from '../../lib/connection-types';
 import { LagPoller } from '../../lib/consumer-lag';
 import { formatRate, RateMeter } from '../../lib/rate-meter';
@@ -14,6 +16,35 @@ import { listNode } from './live-registry';
 import type { Translate } from './catalog';
 
 export const LIVE_INTERVAL_MS = 1_000;
+
+/** This package's entry in Node-RED's settings.js. */
+export interface DiasporaRuntimeSettings {
+  /** false turns the live figures (statuses and sidebar sparklines) off; on by default. */
+  liveStatus?: boolean;
+}
+
+let warnedAboutSetting = false;
+
+/**
+ * Whether `diaspora.liveStatus` in settings.js leaves the live figures on. A value other than
+ * true or false is a mistake in settings.js: warned about once, and the default (on) is kept.
+ */
+export function liveStatusEnabled(RED: Pick<NodeAPI, 'settings' | 'log'>): boolean {
+  let entry: unknown;
+  try {
+    entry = (RED.settings as unknown as { diaspora?: unknown }).diaspora;
+  } catch {
+    return true; // settings not loaded (test runtimes)
+  }
+  if (entry === undefined || entry === null) return true;
+  const value = typeof entry === 'object' ? (entry as DiasporaRuntimeSettings).liveStatus : undefined;
+  if (value === false) return false;
+  if (typeof entry === 'object' && (value === undefined || value === true)) return true;
+  const found = typeof entry === 'object' ? `liveStatus: ${JSON.stringify(value)}` : `diaspora: ${JSON.stringify(entry)}`;
+  if (!warnedAboutSetting) RED.log.warn(`diaspora: settings.js needs "diaspora: { liveStatus: false }" (or true) to switch the live figures, not ${found}; they stay on`);
+  warnedAboutSetting = true;
+  return true;
+}
 
 export interface LiveFigures {
   /** Runs once per interval, before the status is rendered (take samples here). */
@@ -58,13 +89,17 @@ export interface ConsumedPosition {
 }
 
 export interface ConsumerLive {
-  readonly meter: RateMeter;
-  readonly lag: LagPoller;
+  /** Call for every event sent on. */
+  mark(): void;
   close(): void;
 }
 
+/** With the live figures off: nothing counted, no timer, nothing listed. */
+const NO_LIVE = { mark: () => undefined, started: () => undefined, finished: () => undefined, close: () => undefined };
+
 /** diaspora-in: `lag 12 · 840/s` (the rate alone while the lag is not known yet). */
-export function consumerLiveStatus(node: Node, shared: Translate, fabric: string, position: () => ConsumedPosition | undefined): ConsumerLive {
+export function consumerLiveStatus(node: Node, shared: Translate, fabric: string, position: () => ConsumedPosition | undefined, enabled = true): ConsumerLive {
+  if (!enabled) return NO_LIVE;
   const meter = new RateMeter();
   const lag = new LagPoller({
     read: () => {
@@ -87,8 +122,7 @@ export function consumerLiveStatus(node: Node, shared: Translate, fabric: string
   lag.start();
   const unlist = listNode({ id: node.id, type: node.type, name: node.name ?? '', fabric, meter, lag });
   return {
-    meter,
-    lag,
+    mark: () => meter.mark(),
     close: () => {
       unlist();
       lag.stop();
@@ -102,12 +136,12 @@ export interface ProducerLive {
   started(): void;
   /** …and when the broker answered (or the send failed). */
   finished(ok: boolean): void;
-  readonly meter: RateMeter;
   close(): void;
 }
 
 /** diaspora-out: `840/s`, with `· 3 ⏳` while events wait for the broker's answer. */
-export function producerLiveStatus(node: Node, shared: Translate, fabric: string): ProducerLive {
+export function producerLiveStatus(node: Node, shared: Translate, fabric: string, enabled = true): ProducerLive {
+  if (!enabled) return NO_LIVE;
   const meter = new RateMeter();
   let pending = 0;
   let rate: number | undefined;
@@ -123,7 +157,6 @@ export function producerLiveStatus(node: Node, shared: Translate, fabric: string
   });
   const unlist = listNode({ id: node.id, type: node.type, name: node.name ?? '', fabric, meter });
   return {
-    meter,
     started: () => {
       pending++;
     },

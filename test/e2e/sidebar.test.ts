@@ -2,7 +2,8 @@
  * The Diaspora sidebar tab in a real Chromium, while events flow: the configuration's identity,
  * key age and readiness with its history, a sparkline of events per second for each Diaspora node
  * (and of lag for the consumer), and the identity's topics with register and unregister.
- * Leaves a screenshot of the tab (test/artifacts/sidebar-live.png).
+ * Its texts come from the plugin's catalogs: the same tab in German after switching the editor's
+ * language. Leaves screenshots of the tab (test/artifacts/sidebar-live.png, sidebar-live-de.png).
  */
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
@@ -15,6 +16,13 @@ import { openEditor } from './support/editor';
 import { startNodeRedEditor, type NodeRedEditor } from './support/node-red-editor';
 
 const WITHIN_MS = 40_000;
+/** A catalog key shown as it is: a text the catalogs lack. */
+const RAW_KEY = /diaspora-(sidebar|config)\.[\w.-]+/;
+
+async function tabText(page: Page): Promise<string> {
+  const label = await page.locator('#red-ui-tab-diaspora').innerText();
+  return `${label}\n${await page.locator('.diaspora-sidebar').innerText()}`;
+}
 
 describe('e2e: the Diaspora sidebar (Chromium)', function () {
   this.timeout(120_000);
@@ -84,6 +92,9 @@ describe('e2e: the Diaspora sidebar (Chromium)', function () {
     // Let a few seconds of history accumulate for the picture.
     await page.waitForTimeout(4_000);
     await screenshot(page, 'sidebar-live');
+    const text = await tabText(page);
+    assert.doesNotMatch(text, RAW_KEY, 'a text without a catalog entry');
+    assert.match(text, /^diaspora\n/, 'the tab is labelled');
 
     const snapshot = JSON.stringify((await call('GET', 'diaspora/live')).body);
     assert.ok(!snapshot.includes(fabric.clients[0].clientSecret), 'the live data holds the client secret');
@@ -102,5 +113,26 @@ describe('e2e: the Diaspora sidebar (Chromium)', function () {
     await card.locator(`li[data-topic="${extra}"]`).waitFor({ state: 'detached', timeout: WITHIN_MS });
     const after = (await call('GET', 'diaspora/cfg/topics')).body as { topics: string[] };
     assert.ok(!after.topics.includes(extra), `unregistered through the sidebar: ${JSON.stringify(after)}`);
+  });
+
+  it('speaks German when the editor does', async function () {
+    await page.evaluate(() => localStorage.setItem('editor-language', 'de'));
+    try {
+      await openEditor(page, editor!.url);
+      await page.evaluate(() => (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('diaspora'));
+      const card = page.locator('.diaspora-sidebar .diaspora-config[data-id="cfg"]');
+      await card.waitFor({ state: 'visible', timeout: WITHIN_MS });
+      await page.waitForFunction(() => document.querySelector('.diaspora-config[data-id="cfg"] .diaspora-state')?.textContent === 'bereit', undefined, { timeout: WITHIN_MS });
+      assert.match(await card.locator('.diaspora-identity').innerText(), new RegExp(`^Identität: .*${fabric.clients[0].sub}`));
+      assert.match(await card.locator('.diaspora-key-age').innerText(), /^Schlüssel: vor \d+ (s|min|h|Tagen) erzeugt$/);
+      await page.waitForFunction(() => /Lag \d+ · [\d.]+k?\/s/.test(document.querySelector('.diaspora-node[data-id="in"]')?.textContent ?? ''), undefined, { timeout: WITHIN_MS });
+      await card.locator('.diaspora-show-topics').click();
+      await card.locator('.diaspora-register').waitFor({ state: 'visible', timeout: WITHIN_MS });
+      assert.equal(await card.locator('.diaspora-register').innerText(), 'registrieren');
+      await screenshot(page, 'sidebar-live-de');
+      assert.doesNotMatch(await tabText(page), RAW_KEY, 'a text without a German catalog entry');
+    } finally {
+      await page.evaluate(() => localStorage.removeItem('editor-language'));
+    }
   });
 });

@@ -1,6 +1,7 @@
 /** The open config dialog's view of the runtime session: its state, polled, and the sign-in, sign-out and new-key buttons. */
 import { admin, failureText, type SessionStateView } from '../../shared/editor/admin-client';
 import type { Translate } from '../../shared/editor/i18n';
+import { identityText, keyAge } from '../../shared/editor/session-text';
 
 const STATE_POLL_MS = 2000;
 
@@ -81,16 +82,8 @@ export class DialogSession {
     }
     el.addClass(STATE_CLASS[state.state] ?? 'diaspora-config-state-unknown');
     $('#diaspora-config-state-text').text(this.stateText(state));
-    let who: string;
-    if (state.sub) {
-      who = state.username
-        ? t('diaspora-config.identity.named', { username: state.username, sub: state.sub })
-        : t('diaspora-config.identity.sub', { sub: state.sub });
-    } else {
-      who = t('diaspora-config.identity.none');
-    }
-    $('#diaspora-config-identity').text(who);
-    const age = state.keyCreatedAt ? this.formatAge(state.keyCreatedAt) : '';
+    $('#diaspora-config-identity').text(identityText(t, state));
+    const age = this.formatAge(state.keyCreatedAt);
     $('#diaspora-config-key-age').text(age || t('diaspora-config.age.none'));
     const signedIn = !!state.sub;
     $('#diaspora-config-signin').prop('disabled', false);
@@ -135,17 +128,9 @@ export class DialogSession {
     return String(state.state || '');
   }
 
-  private formatAge(iso: string): string {
-    const t = this.t;
-    const created = Date.parse(iso);
-    if (isNaN(created)) return '';
-    const seconds = Math.max(0, Math.round((Date.now() - created) / 1000));
-    let age: string;
-    if (seconds < 120) age = t('diaspora-config.age.seconds', { count: seconds });
-    else if (seconds < 7200) age = t('diaspora-config.age.minutes', { count: Math.round(seconds / 60) });
-    else if (seconds < 172800) age = t('diaspora-config.age.hours', { count: Math.round(seconds / 3600) });
-    else age = t('diaspora-config.age.days', { count: Math.round(seconds / 86400) });
-    return t('diaspora-config.age.created', { age, date: new Date(created).toLocaleString() });
+  private formatAge(iso: string | undefined): string {
+    const age = keyAge(this.t, iso);
+    return age ? this.t('diaspora-config.age.created', { age, date: new Date(Date.parse(iso!)).toLocaleString() }) : '';
   }
 
   private signIn(): void {

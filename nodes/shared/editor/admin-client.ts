@@ -1,5 +1,6 @@
 /** The editor's client of the runtime's admin routes (nodes/diaspora-config/admin-routes.ts). */
 import { CONFIG_TYPE } from '../../diaspora-config/schema';
+import type { LiveSnapshot } from '../live-snapshot';
 import { translator } from './i18n';
 
 const t = translator(CONFIG_TYPE);
@@ -37,7 +38,7 @@ export interface TopicAnswer {
 
 type Answer = Record<string, unknown>;
 
-function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+function request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Answer> {
   const settings: JQuery.AjaxSettings = { url: `diaspora/${path}`, type: method, dataType: 'text', cache: false };
   if (body !== undefined) {
     settings.contentType = 'application/json';
@@ -102,5 +103,7 @@ export const admin = {
     return Array.isArray(answer.topics) ? answer.topics.map(String) : [];
   },
   registerTopic: (configId: string, topic: string) => request('POST', nodeRoute(configId, '/topics'), { topic }) as Promise<TopicAnswer>,
+  unregisterTopic: (configId: string, topic: string) => request('DELETE', nodeRoute(configId, `/topics/${encodeURIComponent(topic)}`)) as Promise<TopicAnswer>,
+  live: () => request('GET', 'live') as Promise<LiveSnapshot & Answer>,
   fabricPreset: () => request('GET', 'fabric-preset') as Promise<FabricPreset>,
 };

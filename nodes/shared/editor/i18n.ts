@@ -12,3 +12,21 @@ export function translator(type: string): Translate {
     return set ? RED._(`${set.id}:${key}`, params) : key;
   };
 }
+
+/** What Node-RED gives a plugin's definition once registered: its own catalog lookup. */
+export interface TranslatingPlugin {
+  _?: Translate;
+}
+
+/**
+ * A plugin's texts: keys of its own catalog (`<plugin>.label`, written in full) through the
+ * `_` Node-RED puts on its definition (the namespace `<module>/<plugin>`), the others
+ * (`<sibling>.status.ready`) from `sibling`'s catalog, so the plugin shares the nodes' words.
+ */
+export function pluginTranslator(plugin: string, definition: TranslatingPlugin, sibling: string): Translate {
+  const fromSibling = translator(sibling);
+  return (key, params) => {
+    if (!key.startsWith(`${plugin}.`)) return fromSibling(key, params);
+    return definition._ ? definition._(key, params) : key;
+  };
+}

@@ -1,11 +1,11 @@
 /**
- * One vocabulary: every key the code uses exists in every locale catalog of its node, and every
- * catalog key is used by some code (the help files are separate and not keyed).
+ * One vocabulary: every key the code uses exists in every locale catalog of its node (or of the
+ * sidebar plugin), and every catalog key is used by some code (the help files are separate and not keyed).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { localeCatalogs, usedKeys } from '../../fixtures/catalog-keys';
-import { lookup, TYPES, type Catalog } from '../../fixtures/editor-bundle';
+import { CATALOG_OWNERS, localeCatalogs, usedKeys } from '../../fixtures/catalog-keys';
+import { lookup, type Catalog } from '../../fixtures/editor-bundle';
 
 function flatKeys(catalog: Catalog, prefix = ''): string[] {
   return Object.entries(catalog).flatMap(([key, value]) => {
@@ -21,11 +21,16 @@ describe('unit: message catalogs', function () {
     assert.ok(used.exact.size > 150, `${used.exact.size} keys found`);
     assert.ok(used.exact.has('diaspora-out.errors.queue-full'), 'a runtime key');
     assert.ok(used.exact.has('diaspora-config.picker.register'), 'an editor key');
+    assert.ok(used.exact.has('diaspora-sidebar.register-failed'), 'a key of the sidebar plugin');
     assert.ok(used.exact.has('diaspora-in.errors.no-topics'), 'a schema problem code');
     assert.ok(used.prefixes.has('diaspora-config.status.reason.'), 'a key completed at run time');
   });
 
-  for (const type of TYPES) {
+  for (const type of CATALOG_OWNERS) {
+    it(`${type}: has catalogs in en-US and de`, function () {
+      assert.deepEqual([...localeCatalogs(type).keys()].sort(), ['de', 'en-US']);
+    });
+
     for (const [language, file] of localeCatalogs(type)) {
       const catalog = JSON.parse(fs.readFileSync(file, 'utf8')) as Catalog;
 
