@@ -21,6 +21,9 @@ export interface Sizes {
   fanoutMessages: number;
   /** Messages a windowed source may have in flight. */
   window: number;
+  /** Section 7 (the other Node-RED Kafka packages): messages per run and rounds. */
+  peerMessages: number;
+  peerRounds: number;
 }
 
 export function sizesFromEnv(): Sizes {
@@ -45,6 +48,8 @@ export function sizesFromEnv(): Sizes {
     scalingMaxMessages: num('BENCH_SCALING_MAX_MESSAGES', 50_000, 5_000),
     fanoutMessages: num('BENCH_FANOUT_MESSAGES', 50_000, 5_000),
     window: num('BENCH_WINDOW', 5_000, 5_000),
+    peerMessages: num('BENCH_PEER_MESSAGES', 20_000, 2_000),
+    peerRounds: num('BENCH_PEER_ROUNDS', 3, 2),
   };
 }
 

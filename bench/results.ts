@@ -12,6 +12,7 @@ import { fmt, medianRatio, tableMarkdown, type Table, type Target } from './repo
 import type { Tools } from './setup/tools';
 import { WITH_IDLE } from './sections/isolation';
 import { CONSUMER_ON, PRODUCER_ON } from './sections/live';
+import { COUNTING, PEER_LABELS, VIA_FUNCTION } from './sections/peers';
 
 export interface Machine {
   cpu: string;
@@ -137,6 +138,18 @@ export function evaluateTargets(results: BenchResults): Target[] {
     const handles = growth('active handles');
     targets.push({ name: 'active handle growth over the redeploys', measured: fmt(handles, 0), goal: '≤ 2 (noise: HTTP keep-alive of the admin API)', met: handles <= 2 });
   }
+  const peersProducer = table(results, 'peers-producer');
+  if (peersProducer) {
+    const r = medianRatio(peersProducer, PEER_LABELS.oursAck);
+    targets.push({ name: 'producer (ack mode) vs the fastest other Node-RED Kafka package', measured: `${fmt(r, 2)}×`, goal: '≥ 3×', met: r >= 3 });
+  }
+  const peersConsumer = table(results, 'peers-consumer');
+  if (peersConsumer) {
+    const counting = medianRatio(peersConsumer, `${PEER_LABELS.ours} ${COUNTING}`);
+    targets.push({ name: 'consumer → counting node vs the fastest other package', measured: `${fmt(counting, 2)}×`, goal: '≥ 1.5×', met: counting >= 1.5 });
+    const viaFunction = medianRatio(peersConsumer, `${PEER_LABELS.ours} ${VIA_FUNCTION}`);
+    targets.push({ name: 'consumer → function node vs the fastest other package', measured: `${fmt(viaFunction, 2)}×`, goal: '≥ 1.0×', met: viaFunction >= 1 });
+  }
   const readiness = table(results, 'readiness');
   if (readiness) {
     const ms = summarize(readiness.rows[0]?.metrics.ms ?? []).median;
@@ -146,7 +159,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
 }
 
 /** Tables in the issue's order (sections run in another order, to share Node-RED processes). */
-const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'node-red-floor'];
+const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'peers-producer', 'peers-consumer', 'node-red-floor'];
 
 function tableRank(t: Table): number {
   const i = TABLE_ORDER.indexOf(t.id);

@@ -3,7 +3,8 @@
  * starts a fabric of its own (ports from 19800, BENCH_PORT_BASE, a temporary folder, key propagation delay 0), runs
  * every section against its real broker, and writes bench/results/<date>.json and
  * docs/benchmarks.md. BENCH_QUICK=1 runs small counts and 2 rounds; BENCH_ONLY=a,b runs some
- * sections (producer, consumer, isolation, live, latency, memory, redeploy, readiness, scaling, profile);
+ * sections (producer, consumer, isolation, live, latency, memory, redeploy, readiness, scaling, profile, peers;
+ * BENCH_ONLY=peers compares with the other Node-RED Kafka packages only);
  * BENCH_SKIP=java,kcat,python leaves outside clients out. `--render <results.json>` only rewrites
  * docs/benchmarks.md from a results file.
  */
@@ -23,13 +24,14 @@ import { latencySection } from './sections/latency';
 import { LIVE_OFF, liveSection } from './sections/live';
 import { memorySection, redeploySection } from './sections/memory';
 import { NodeRedSession } from './sections/node-red-session';
+import { peersSection } from './sections/peers';
 import { producerSection } from './sections/producer';
 import { nodeRedFloor, profileSection } from './sections/profile';
 import { readinessSection } from './sections/readiness';
 import { scalingSection } from './sections/scaling';
 import { PRODUCER_SETTINGS } from './clients/settings';
 
-const SECTIONS = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile'] as const;
+const SECTIONS = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile', 'peers'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
   const hosts: NodeRedHost[] = [];
   let fabric: BenchFabric | undefined;
   try {
-    fabric = await startBenchFabric(dir);
+    // The peers run over SASL_SSL (kafka-suite can only do SCRAM over TLS).
+    fabric = await startBenchFabric(dir, sections.has('peers'));
     const description = fabric.description;
     const identity = await benchIdentity(description, description.clients[0]);
     const target = { brokers: identity.brokers, username: identity.username, password: identity.password };
@@ -123,6 +126,16 @@ async function main(): Promise<void> {
       // A second identity: "new key" rotates its key, which would cut the other clients off.
       const client = description.clients[1];
       results.tables.push(await readinessSection(ctx, client));
+    });
+    await section('peers', async () => {
+      const caFile = description.tls?.caFile;
+      const host = await NodeRedHost.start({ peers: true, ...(caFile ? { env: { NODE_EXTRA_CA_CERTS: caFile } } : {}) });
+      hosts.push(host);
+      try {
+        results.tables.push(...(await peersSection(ctx, host)));
+      } finally {
+        await host.stop();
+      }
     });
     await section('profile', async () => {
       results.tables.push(await nodeRedFloor(ctx));

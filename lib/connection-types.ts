@@ -98,10 +98,15 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
+/** Called once per record: with where it was written, or with the (classified) error. */
+export type SendCallback = (err: Error | null, meta?: RecordMetadata) => void;
+
 export interface ProducerHandle {
   readonly userId: string;
   /** Resolves with where the record was written, or rejects with a KafkaClientError. */
   send(record: OutRecord, opts: SendOptions): Promise<RecordMetadata>;
+  /** As send, answered through `callback` (possibly before post returns): no promise per event on a busy path. */
+  post(record: OutRecord, opts: SendOptions, callback: SendCallback): void;
 }
 
 export interface ConsumerOptions {

@@ -15,6 +15,7 @@ import type {
   OutRecord,
   ProducerHandle,
   RecordMetadata,
+  SendCallback,
   SendOptions,
 } from './connection-types';
 import { compressionType, type CompressionName } from './kafka-codecs';
@@ -46,9 +47,32 @@ interface Slot {
 interface Pending {
   message: Message;
   bytes: number;
+  callback: SendCallback;
   /** Settle-once: a forced close may reject a record whose batch answers later. */
-  resolve(meta: RecordMetadata): void;
-  reject(err: KafkaClientError): void;
+  settled: boolean;
+}
+
+function resolvePending(p: Pending, meta: RecordMetadata): void {
+  if (p.settled) return;
+  p.settled = true;
+  answer(p.callback, null, meta);
+}
+
+function rejectPending(p: Pending, err: KafkaClientError): void {
+  if (p.settled) return;
+  p.settled = true;
+  answer(p.callback, err);
+}
+
+/** A callback that throws must not keep the rest of its batch from being answered: its error is thrown again on its own. */
+function answer(callback: SendCallback, err: Error | null, meta?: RecordMetadata): void {
+  try {
+    callback(err, meta);
+  } catch (thrown) {
+    process.nextTick(() => {
+      throw thrown;
+    });
+  }
 }
 
 interface Lane {
@@ -58,6 +82,8 @@ interface Lane {
   waiting: Pending[];
   waitingBytes: number;
   busy: boolean;
+  /** Taken out of the lane map (nothing waiting or in flight): a new event needs a new lane. */
+  removed: boolean;
   timer?: NodeJS.Timeout;
   /** The flush planned for the next turn of the event loop (lingerMs 0). */
   immediate?: NodeJS.Immediate;
@@ -89,6 +115,8 @@ export class SharedProducer {
   private readonly users = new Set<string>();
   private slots: Partial<Record<SlotKind, Slot>> = {};
   private readonly lanes = new Map<string, Lane>();
+  /** The lane of the last event: a node's events mostly share one, so its key is not built per event. */
+  private lastLane: Lane | undefined;
   private readonly runs = new Set<Promise<void>>();
   /** Records taken out of a lane and not answered yet. */
   private readonly batches = new Set<Pending[]>();
@@ -128,6 +156,10 @@ export class SharedProducer {
       userId,
       send: (record, opts) =>
         this.users.has(userId) ? this.send(record, opts) : Promise.reject(closedError()),
+      post: (record, opts, callback) => {
+        if (this.users.has(userId)) this.post(record, opts, callback);
+        else callback(closedError());
+      },
     };
   }
 
@@ -164,7 +196,7 @@ export class SharedProducer {
   forceClose(): void {
     this.closed = true;
     this.rejectWaiting(closedError());
-    for (const batch of this.batches) for (const p of batch) p.reject(closedError());
+    for (const batch of this.batches) for (const p of batch) rejectPending(p, closedError());
     for (const slot of Object.values(this.slots)) {
       slot.retired = true;
       slot.tracker.close();
@@ -175,42 +207,52 @@ export class SharedProducer {
 
   send(record: OutRecord, opts: SendOptions): Promise<RecordMetadata> {
     return new Promise<RecordMetadata>((resolve, reject) => {
-      if (this.closed) throw closedError();
-      const message = this.toMessage(record);
-      const { acks, compression } = checkOptions(opts);
-      const key = `${acks}|${compression}|${record.topic}`;
-      let lane = this.lanes.get(key);
-      if (!lane) {
-        lane = { acks, compression, topic: record.topic, waiting: [], waitingBytes: 0, busy: false };
-        this.lanes.set(key, lane);
-      }
-      const bytes = estimateBytes(message);
-      let settled = false;
-      lane.waiting.push({
-        message,
-        bytes,
-        resolve: (meta) => {
-          if (!settled) resolve(meta);
-          settled = true;
-        },
-        reject: (err) => {
-          if (!settled) reject(err);
-          settled = true;
-        },
-      });
-      lane.waitingBytes += bytes;
-      const tuning = this.tuning();
-      if (lane.waiting.length >= tuning.maxBatchRecords || lane.waitingBytes >= tuning.maxBatchBytes) {
-        this.flushLane(lane);
-      } else if (!lane.timer && !lane.immediate && !lane.busy) {
-        const target = lane;
-        // lingerMs 0: at the next turn of the event loop, so events that arrive together (a burst,
-        // or Node-RED delivering several messages in one turn) still share a batch, without waiting.
-        // While a batch is in flight, the next one fills up anyway (flushLane after each send).
-        if (tuning.lingerMs > 0) lane.timer = setTimeout(() => this.flushLane(target), tuning.lingerMs);
-        else lane.immediate = setImmediate(() => this.flushLane(target));
-      }
+      this.post(record, opts, (err, meta) => (err ? reject(err) : resolve(meta as RecordMetadata)));
     });
+  }
+
+  /**
+   * Queues one record in its lane; `callback` hears its offset or its error once. A record that
+   * cannot be sent as given (closed, bad value, options) is answered at once, before post returns.
+   */
+  post(record: OutRecord, opts: SendOptions, callback: SendCallback): void {
+    let message: Message;
+    let lane: Lane;
+    try {
+      if (this.closed) throw closedError();
+      message = this.toMessage(record);
+      lane = this.laneFor(checkOptions(opts), record.topic);
+    } catch (err) {
+      callback(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const bytes = estimateBytes(message);
+    lane.waiting.push({ message, bytes, callback, settled: false });
+    lane.waitingBytes += bytes;
+    const tuning = this.tuning();
+    if (lane.waiting.length >= tuning.maxBatchRecords || lane.waitingBytes >= tuning.maxBatchBytes) {
+      this.flushLane(lane);
+    } else if (!lane.timer && !lane.immediate && !lane.busy) {
+      const target = lane;
+      // lingerMs 0: at the next turn of the event loop, so events that arrive together (a burst,
+      // or Node-RED delivering several messages in one turn) still share a batch, without waiting.
+      // While a batch is in flight, the next one fills up anyway (flushLane after each send).
+      if (tuning.lingerMs > 0) lane.timer = setTimeout(() => this.flushLane(target), tuning.lingerMs);
+      else lane.immediate = setImmediate(() => this.flushLane(target));
+    }
+  }
+
+  private laneFor({ acks, compression }: SendOptions, topic: string): Lane {
+    const last = this.lastLane;
+    if (last && !last.removed && last.topic === topic && last.acks === acks && last.compression === compression) return last;
+    const key = `${acks}|${compression}|${topic}`;
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { acks, compression, topic, waiting: [], waitingBytes: 0, busy: false, removed: false };
+      this.lanes.set(key, lane);
+    }
+    this.lastLane = lane;
+    return lane;
   }
 
   private toMessage(record: OutRecord): Message {
@@ -282,7 +324,7 @@ export class SharedProducer {
       this.batches.delete(batch);
       this.runs.delete(run);
       if (lane.waiting.length > 0) this.flushLane(lane);
-      else this.lanes.delete(laneKey(lane));
+      else this.removeLane(lane);
     });
     this.runs.add(run);
   }
@@ -339,7 +381,7 @@ export class SharedProducer {
 
   private fail(lane: Lane, batch: Pending[], err: unknown): void {
     const error = classifyKafkaError(err, { topic: lane.topic, brokers: this.deps.settings().brokers });
-    for (const p of batch) p.reject(error);
+    for (const p of batch) rejectPending(p, error);
     if (!this.closed && (error.kind === 'auth-failed' || error.transient)) {
       this.setStatus({ state: 'error', reason: error.message, kind: error.kind });
     }
@@ -351,7 +393,7 @@ export class SharedProducer {
     for (const p of batch) {
       const placement = this.placements.get(p.message);
       if (!placement) {
-        p.reject(new KafkaClientError('other', 'the Kafka client did not assign the event to a partition', { topic: lane.topic }));
+        rejectPending(p, new KafkaClientError('other', 'the Kafka client did not assign the event to a partition', { topic: lane.topic }));
         continue;
       }
       const list = byPartition.get(placement.partition) ?? [];
@@ -366,11 +408,11 @@ export class SharedProducer {
           `partition ${partition} does not exist in topic "${lane.topic}" (it has ${placement.partitionCount}: 0 to ${placement.partitionCount - 1})`,
           { topic: lane.topic },
         );
-        for (const p of list) p.reject(error);
+        for (const p of list) rejectPending(p, error);
         continue;
       }
       if (lane.acks === 0) {
-        for (const p of list) p.resolve({ topic: lane.topic, partition, offset: '-1', timestamp: Number(p.message.timestamp) });
+        for (const p of list) resolvePending(p, { topic: lane.topic, partition, offset: '-1', timestamp: Number(p.message.timestamp) });
         continue;
       }
       const meta = results.find((r) => r.topicName === lane.topic && r.partition === partition);
@@ -379,7 +421,7 @@ export class SharedProducer {
         const error = new KafkaClientError('other', `the broker did not acknowledge partition ${partition} of "${lane.topic}"`, {
           topic: lane.topic,
         });
-        for (const p of list) p.reject(error);
+        for (const p of list) rejectPending(p, error);
         continue;
       }
       const appendTime = meta.logAppendTime !== undefined && meta.logAppendTime !== '-1' ? Number(meta.logAppendTime) : undefined;
@@ -387,7 +429,7 @@ export class SharedProducer {
       const first = Number(base);
       const exact = Number.isSafeInteger(first + list.length);
       list.forEach((p, i) =>
-        p.resolve({
+        resolvePending(p, {
           topic: lane.topic,
           partition,
           offset: exact ? String(first + i) : (BigInt(base) + BigInt(i)).toString(),
@@ -513,9 +555,14 @@ export class SharedProducer {
       clearLaneTimers(lane);
       const waiting = lane.waiting.splice(0);
       lane.waitingBytes = 0;
-      for (const p of waiting) p.reject(error);
+      for (const p of waiting) rejectPending(p, error);
     }
-    for (const [key, lane] of this.lanes) if (!lane.busy) this.lanes.delete(key);
+    for (const lane of [...this.lanes.values()]) if (!lane.busy) this.removeLane(lane);
+  }
+
+  private removeLane(lane: Lane): void {
+    lane.removed = true;
+    this.lanes.delete(laneKey(lane));
   }
 
   private setStatus(status: ConnectionStatus): void {

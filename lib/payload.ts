@@ -31,7 +31,13 @@ export function encodePayload(payload: unknown): Buffer | null {
   if (payload === undefined) {
     throw new PayloadError('msg.payload is undefined: set a payload (use null to send a tombstone)');
   }
-  return Buffer.from(toPythonJson(payload, 'msg.payload'), 'utf8');
+  const fast = fastPythonJson(payload);
+  if (fast === undefined) return Buffer.from(toPythonJson(payload, 'msg.payload'), 'utf8');
+  // One pass for the bytes: ASCII-only text (the usual case) has as many bytes as characters and
+  // needs Python's escaping only for DEL, found by a byte search; anything else is escaped and encoded again.
+  const bytes = Buffer.from(fast, 'utf8');
+  if (bytes.length === fast.length && bytes.indexOf(0x7f) === -1) return bytes;
+  return Buffer.from(pythonEscaped(fast), 'utf8');
 }
 
 /** Python's json refuses deeper nesting (recursion limit 1000), and so does this serializer. */
@@ -44,7 +50,7 @@ const MAX_JSON_DEPTH = 900;
  */
 export function toPythonJson(value: unknown, path = 'value'): string {
   const fast = fastPythonJson(value);
-  if (fast !== undefined) return fast;
+  if (fast !== undefined) return pythonEscaped(fast);
   const ancestors: object[] = [];
 
   const write = (input: unknown, where: string, key: string): string | undefined => {
@@ -116,7 +122,8 @@ const quotedKeys = new Map<string, string>();
 const QUOTED_KEYS_MAX = 4096;
 
 /**
- * The same text as toPythonJson's checking serializer, for the values that serialize without
+ * The same text as toPythonJson's checking serializer (before Python's escaping of characters
+ * from DEL up, left to the caller: see pythonEscaped), for the values that serialize without
  * error (the benchmark found the checking one to be a sixth of diaspora-out's CPU time: it builds
  * a path string for every value). Returns undefined when the value has no JSON form, and throws
  * nothing: anything unusual (function, symbol, BigInt, Map, Set, a cycle, deep nesting) is left
@@ -184,9 +191,12 @@ function fastPythonJson(value: unknown): string | undefined {
     if (err === NEEDS_SLOW_PATH) return undefined;
     throw err;
   }
-  // Characters from DEL up only occur inside string literals; Python escapes them (ensure_ascii).
-  if (text !== undefined && (Buffer.byteLength(text) !== text.length || text.includes('\u007f'))) text = text.replace(PYTHON_ESCAPED, pythonEscape);
   return text;
+}
+
+/** Characters from DEL up only occur inside string literals; Python escapes them (ensure_ascii). */
+function pythonEscaped(text: string): string {
+  return Buffer.byteLength(text) !== text.length || text.includes('\u007f') ? text.replace(PYTHON_ESCAPED, pythonEscape) : text;
 }
 
 /** JSON string literal with Python's ensure_ascii escaping (everything outside space..~ escaped). */

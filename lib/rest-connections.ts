@@ -60,7 +60,16 @@ export class RestConnections implements Connections {
 
   acquireProducer(userId: string): ProducerHandle {
     this.producerUsers.add(userId);
-    return { userId, send: (record) => this.producer.send(record) };
+    return {
+      userId,
+      send: (record) => this.producer.send(record),
+      post: (record, _opts, callback) => {
+        this.producer.send(record).then(
+          (meta) => callback(null, meta),
+          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        );
+      },
+    };
   }
 
   async releaseProducer(userId: string): Promise<void> {

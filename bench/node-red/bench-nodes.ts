@@ -133,7 +133,8 @@ export = function register(RED: NodeAPI): void {
     const sendOne = (params: SourceParams, make: ReturnType<typeof readingFactory>, seq: number): void => {
       const payload = make(seq);
       if (params.latency) payload.sentAt = performance.now();
-      const msg: NodeMessage = params.topic ? { payload, topic: params.topic } : { payload };
+      const body = params.serialized ? JSON.stringify(payload) : payload;
+      const msg: NodeMessage = params.topic ? { payload: body, topic: params.topic } : { payload: body };
       if (outputs === 1) {
         node.send(msg);
       } else {
@@ -230,6 +231,7 @@ export = function register(RED: NodeAPI): void {
         rate: num(b.rate, 0),
         payloadBytes: num(b.payloadBytes, 1024),
         latency: b.latency === true,
+        serialized: b.serialized === true,
         ...(typeof b.topic === 'string' && b.topic ? { topic: b.topic } : {}),
       },
       current,

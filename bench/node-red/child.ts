@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { repoRoot } from '../../fabric/contract';
+import { installPeers } from '../setup/peers';
 import type { ProcessStats, RunResult, SourceParams } from './protocol';
 
 const PACKAGE_NAME = '@globus-labs/node-red-diaspora';
@@ -23,11 +24,16 @@ export interface HostOptions {
   env?: NodeJS.ProcessEnv;
   /** Entries added to the runtime's settings (what settings.js would hold), e.g. `{ diaspora: { liveStatus: false } }`. */
   settings?: Record<string, unknown>;
+  /** Install the other Node-RED Kafka packages (setup/peers.ts) into the new user directory. */
+  peers?: boolean;
 }
 
-/** A user directory with this package and the bench nodes installed as Node-RED would find them. */
-function prepareUserDir(): string {
+/** A user directory with this package and the bench nodes installed as Node-RED would find them (and the peers, when asked). */
+async function prepareUserDir(peers: boolean): Promise<string> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diaspora-bench-nr-'));
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'diaspora-bench-userdir', private: true }, null, 2));
+  // npm first: it would remove links it did not make.
+  if (peers) await installPeers(userDir);
   const modules = path.join(userDir, 'node_modules');
   const link = path.join(modules, ...PACKAGE_NAME.split('/'));
   fs.mkdirSync(path.dirname(link), { recursive: true });
@@ -39,7 +45,6 @@ function prepareUserDir(): string {
     JSON.stringify({ name: 'diaspora-bench-nodes', version: '0.0.0', private: true, 'node-red': { nodes: { bench: 'bench.js' } } }, null, 2),
   );
   fs.writeFileSync(path.join(benchPackage, 'bench.js'), `module.exports = require(${JSON.stringify(path.join(__dirname, 'bench-nodes.js'))});\n`);
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'diaspora-bench-userdir', private: true }, null, 2));
   return userDir;
 }
 
@@ -57,7 +62,8 @@ export class NodeRedHost {
     return this.child.pid ?? -1;
   }
 
-  static async start(opts: HostOptions = {}, userDir = prepareUserDir()): Promise<NodeRedHost> {
+  static async start(opts: HostOptions = {}, existingUserDir?: string): Promise<NodeRedHost> {
+    const userDir = existingUserDir ?? (await prepareUserDir(opts.peers === true));
     const script = path.join(__dirname, 'host.js');
     const nodeArgs = ['--expose-gc', ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
     const child = spawn(process.execPath, [...nodeArgs, script, userDir, JSON.stringify(opts.settings ?? {})], {

@@ -10,6 +10,8 @@ export interface SourceParams {
   payloadBytes: number;
   /** Stamp payload.sentAt for latency. */
   latency: boolean;
+  /** Send msg.payload as a JSON string (for producer nodes that only take strings or Buffers). */
+  serialized?: boolean;
   /** msg.topic, for a diaspora-out without a topic of its own. */
   topic?: string;
 }

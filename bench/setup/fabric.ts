@@ -31,12 +31,13 @@ export function benchFabricDir(): { dir: string; temporary: boolean } {
   return { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'diaspora-bench-fabric-')), temporary: true };
 }
 
-export async function startBenchFabric(dir: string): Promise<BenchFabric> {
+/** `tls`: also a SASL_SSL listener with the fabric's own CA (for the peers section). */
+export async function startBenchFabric(dir: string, tls = false): Promise<BenchFabric> {
   // fabric/contract reads these when it computes ports and folders.
   process.env.DIASPORA_FABRIC_PORT_BASE = process.env.BENCH_PORT_BASE ?? String(BENCH_PORT_BASE);
   process.env.DIASPORA_FABRIC_DIR = dir;
   process.env.DIASPORA_KEY_DELAY_MS = '0';
-  const started = await startFabric({ dir, keyPropagationDelayMs: 0, tls: false, log: (line) => say(`fabric: ${line}`) });
+  const started = await startFabric({ dir, keyPropagationDelayMs: 0, tls, log: (line) => say(`fabric: ${line}`) });
   say(`fabric ${started.alreadyRunning ? 'already running' : `started in ${(started.elapsedMs / 1000).toFixed(1)} s`} (${dir}, Kafka ${started.description.brokers.join(',')})`);
   return { dir, description: started.description, startedHere: !started.alreadyRunning };
 }

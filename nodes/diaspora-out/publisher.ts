@@ -4,7 +4,7 @@
  * on disk (drained in order on `ready`) or an immediate failure. Every event ends in exactly one
  * `settle` call; nothing is dropped silently.
  */
-import type { Connections, OutRecord, ProducerHandle, RecordMetadata } from '../../lib/connection-types';
+import type { Connections, OutRecord, ProducerHandle, RecordMetadata, SendOptions } from '../../lib/connection-types';
 import { isKafkaClientError, type KafkaClientError } from '../../lib/kafka-errors';
 import { isReady, isWorthWaiting } from '../../lib/session-machine';
 import type { SessionState } from '../../lib/session-types';
@@ -65,8 +65,12 @@ const RESEND_MAX_MS = 10_000;
 
 export class Publisher {
   private readonly queue: Queued[] = [];
-  /** Settles of sends the broker has not answered yet, with their promises (for a bounded close). */
-  private readonly inFlight = new Map<Settle, Promise<void>>();
+  /** Settles of sends the broker has not answered yet (a bounded close waits for them). */
+  private readonly inFlight = new Set<Settle>();
+  /** close() waiting for the last in-flight send to be answered. */
+  private onDrained: (() => void) | undefined;
+  /** The same for every event of the node: made once. */
+  private readonly sendOptions: SendOptions;
   private handle: ProducerHandle | undefined;
   private owner: Connections | undefined;
   private closed = false;
@@ -80,6 +84,7 @@ export class Publisher {
   private spoolProblem: Error | undefined;
 
   constructor(private readonly deps: PublisherDeps) {
+    this.sendOptions = { acks: deps.settings.acks, compression: deps.settings.compression };
     deps.session.on('state', this.onState);
     if (deps.session.state.state === 'ready') this.acquire();
     const spool = deps.spool;
@@ -156,9 +161,10 @@ export class Publisher {
     // What the drain has out stays in the spool unless the broker acknowledges it before this.
     if (this.drainer) await withTimeout(this.drainer.stop(), Math.max(0, deadline - Date.now()));
     if (this.inFlight.size > 0) {
-      await withTimeout(Promise.allSettled([...this.inFlight.values()]), Math.max(0, deadline - Date.now()));
+      await withTimeout(new Promise<void>((resolve) => (this.onDrained = resolve)), Math.max(0, deadline - Date.now()));
+      this.onDrained = undefined;
     }
-    for (const settle of [...this.inFlight.keys()]) {
+    for (const settle of [...this.inFlight]) {
       this.inFlight.delete(settle);
       settle(new Error(this.deps.t('errors.closed-before-ack')));
     }
@@ -250,26 +256,31 @@ export class Publisher {
       settle(asError(err));
       return;
     }
-    const sent = handle
-      .send(outRecord(event, topic), { acks: this.deps.settings.acks, compression: this.deps.settings.compression })
-      .then(
-        (meta) => {
-          this.resendDelayMs = 0;
-          this.finish(settle, null, meta);
-        },
-        (err: unknown) => {
-          if (this.deps.spool && !this.closed && resendable(err) && this.inFlight.delete(settle)) {
-            this.toSpool(this.deps.spool, event, settle);
-            return;
-          }
-          if (this.worthResending(err) && this.inFlight.delete(settle)) {
-            this.requeue({ event, settle, order });
-            return;
-          }
-          this.finish(settle, this.actionable(err));
-        },
-      );
-    this.inFlight.set(settle, sent);
+    // In flight before post: the producer may answer before post returns.
+    this.inFlight.add(settle);
+    handle.post(outRecord(event, topic), this.sendOptions, (err, meta) => {
+      if (!err) {
+        this.resendDelayMs = 0;
+        this.finish(settle, null, meta);
+        return;
+      }
+      if (this.deps.spool && !this.closed && resendable(err) && this.leaveFlight(settle)) {
+        this.toSpool(this.deps.spool, event, settle);
+        return;
+      }
+      if (this.worthResending(err) && this.leaveFlight(settle)) {
+        this.requeue({ event, settle, order });
+        return;
+      }
+      this.finish(settle, this.actionable(err));
+    });
+  }
+
+  /** False when a close already gave up on this send (and failed it). */
+  private leaveFlight(settle: Settle): boolean {
+    if (!this.inFlight.delete(settle)) return false;
+    if (this.inFlight.size === 0) this.onDrained?.();
+    return true;
   }
 
   /** Failures that end with the broker back or a new key, in queue mode. Others are the message's own. */
@@ -327,7 +338,7 @@ export class Publisher {
       const error = this.notReady(this.deps.session.state);
       return records.map(() => ({ ok: false, error, retry: true }));
     }
-    const options = { acks: this.deps.settings.acks, compression: this.deps.settings.compression };
+    const options = this.sendOptions;
     return Promise.all(
       records.map(async (record): Promise<Delivery> => {
         let event: OutgoingEvent;
@@ -350,7 +361,7 @@ export class Publisher {
 
   /** Settles once: a close that gave up on this send has already failed it. */
   private finish(settle: Settle, err: Error | null, meta?: RecordMetadata): void {
-    if (!this.inFlight.delete(settle)) return;
+    if (!this.leaveFlight(settle)) return;
     settle(err, meta);
   }
 
@@ -385,14 +396,12 @@ export class Publisher {
 }
 
 function outRecord(event: OutgoingEvent, topic: string): OutRecord {
-  return {
-    topic,
-    value: event.value,
-    key: event.key,
-    ...(event.headers ? { headers: event.headers } : {}),
-    ...(event.partition !== undefined ? { partition: event.partition } : {}),
-    ...(event.timestamp !== undefined ? { timestamp: event.timestamp } : {}),
-  };
+  // Absent fields stay absent (no spread of a temporary object per field).
+  const record: OutRecord = { topic, value: event.value, key: event.key };
+  if (event.headers) record.headers = event.headers;
+  if (event.partition !== undefined) record.partition = event.partition;
+  if (event.timestamp !== undefined) record.timestamp = event.timestamp;
+  return record;
 }
 
 function resendable(err: unknown): boolean {

@@ -32,14 +32,12 @@ export function buildEvent(msg: NodeMessage, settings: OutSettings): OutgoingEve
   const headers = encodeHeaders(msg.headers);
   const partition = readPartition(msg.partition);
   const timestamp = readTimestamp(msg.timestamp);
-  return {
-    topic,
-    key,
-    value,
-    ...(headers && Object.keys(headers).length > 0 ? { headers } : {}),
-    ...(partition !== undefined ? { partition } : {}),
-    ...(timestamp !== undefined ? { timestamp } : {}),
-  };
+  // Absent fields stay absent, set one by one (no temporary object per field on every event).
+  const event: OutgoingEvent = { topic, key, value };
+  if (headers && Object.keys(headers).length > 0) event.headers = headers;
+  if (partition !== undefined) event.partition = partition;
+  if (timestamp !== undefined) event.timestamp = timestamp;
+  return event;
 }
 
 function readPartition(value: unknown): number | undefined {

@@ -1,7 +1,7 @@
 /** Publisher with a fake session view and a fake producer: send, queue, fail, resend and close, without Kafka or Node-RED. */
 import assert from 'node:assert/strict';
 import * as sinon from 'sinon';
-import type { Connections, OutRecord, ProducerHandle, RecordMetadata } from '../../../../lib/connection-types';
+import type { Connections, OutRecord, ProducerHandle, RecordMetadata, SendCallback, SendOptions } from '../../../../lib/connection-types';
 import { KafkaClientError } from '../../../../lib/kafka-errors';
 import { NotReadyError, Publisher, type PublisherDeps } from '../../../../nodes/diaspora-out/publisher';
 import type { OutgoingEvent } from '../../../../nodes/diaspora-out/record';
@@ -15,6 +15,12 @@ class FakeProducer implements ProducerHandle {
   send(record: OutRecord): Promise<RecordMetadata> {
     this.sent.push(record);
     return this.answer(record);
+  }
+  post(record: OutRecord, _opts: SendOptions, callback: SendCallback): void {
+    this.send(record).then(
+      (meta) => callback(null, meta),
+      (err: unknown) => callback(err as Error),
+    );
   }
 }
 
