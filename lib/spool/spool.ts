@@ -20,6 +20,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatBytes } from '../format-bytes';
 import { announcedLength, frame, scanFrames } from './frame';
 
 export type FsyncPolicy = 'event' | 'batch' | 'interval';
@@ -72,6 +73,14 @@ interface Segment {
   size: number;
 }
 
+/** Records written together (one sync, or one segment found at open), for the age of the oldest. */
+interface Written {
+  count: number;
+  at: number;
+  /** Found at open: `at` is the segment's last change, so the records are at least that old. */
+  estimated: boolean;
+}
+
 interface Position {
   segment: number;
   offset: number;
@@ -107,6 +116,7 @@ export class Spool {
   private writingCount = 0;
   private lastSync = 0;
   private marks: ReadMark[] = [];
+  private written: Written[] = [];
   private headWrite: Promise<void> = Promise.resolve();
   private headWriteWarned = false;
   private closed = false;
@@ -129,6 +139,12 @@ export class Spool {
   /** Bytes those records take. */
   get bytes(): number {
     return this.liveBytes;
+  }
+
+  /** When the oldest record not yet removed was written; `estimated` for one left by an earlier run (its segment's last change). */
+  get oldest(): { writtenAt: number; estimated: boolean } | undefined {
+    const first = this.written[0];
+    return first ? { writtenAt: first.at, estimated: first.estimated } : undefined;
   }
 
   /** Appends accepted but not yet durable. */
@@ -213,6 +229,7 @@ export class Spool {
     this.records -= count;
     this.liveBytes -= removed.reduce((n, m) => n + m.bytes, 0);
     this.head = { segment: last.segment, offset: last.offset };
+    this.forgetWritten(count);
     await this.pruneSegments();
     await this.saveHead();
   }
@@ -245,6 +262,7 @@ export class Spool {
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
     const segments: Segment[] = [];
+    const written: Written[] = [];
     let records = 0;
     let bytes = 0;
     for (const id of ids) {
@@ -265,6 +283,7 @@ export class Spool {
         await fsp.truncate(file, scan.end).catch(() => undefined);
       }
       segments.push({ id, file, size: scan.end });
+      if (scan.frames.length > 0) written.push({ count: scan.frames.length, at: (await fsp.stat(file)).mtimeMs, estimated: true });
       records += scan.frames.length;
       bytes += scan.end - start;
     }
@@ -278,6 +297,7 @@ export class Spool {
     this.segments = segments;
     this.head = head;
     this.records = records;
+    this.written = written;
     this.liveBytes = bytes;
     // Opened at the first append: a spool on a folder now read-only can still be read and sent.
     this.tail = undefined;
@@ -341,9 +361,23 @@ export class Spool {
       throw err;
     }
     this.lastSync = Date.now();
+    this.written.push({ count: frames.length, at: this.lastSync, estimated: false });
     segment.size += data.length;
     this.records += frames.length;
     this.liveBytes += data.length;
+  }
+
+  private forgetWritten(count: number): void {
+    let left = count;
+    while (left > 0 && this.written.length > 0) {
+      const first = this.written[0];
+      if (first.count > left) {
+        first.count -= left;
+        return;
+      }
+      left -= first.count;
+      this.written.shift();
+    }
   }
 
   /** A new segment once the tail is big enough, or when everything in it was removed (its space is then freed). */
@@ -447,10 +481,4 @@ function diskError(err: unknown, doing: string): SpoolDiskError {
   const hint = code ? DISK_HINTS[code] : undefined;
   const detail = err instanceof Error ? err.message : String(err);
   return new SpoolDiskError(`${doing}: ${hint ? `${hint} (${detail})` : detail}`, code, { cause: err });
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

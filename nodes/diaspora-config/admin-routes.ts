@@ -1,5 +1,5 @@
 /**
- * Admin HTTP routes the editor uses: sign-in, sign-out, new key, state, topics, and the local
+ * Admin HTTP routes the editor uses: sign-in, sign-out, new key, state, spools, topics, and the local
  * fabric preset. Every route is behind Node-RED's authentication and a diaspora-config.read or
  * .write permission (401 without a valid token, 403 without the permission).
  */
@@ -11,6 +11,7 @@ import { SessionError } from '../../lib/diaspora-session';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { readFabricPreset } from './fabric-preset';
 import { liveSnapshot } from '../shared/live-registry';
+import { spoolsOf } from '../shared/spool-registry';
 import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
@@ -64,6 +65,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     res.json(liveSnapshot());
   });
   admin.get('/diaspora/:id/state', guard(READ), withNode(async (node) => node.session.state));
+  admin.get('/diaspora/:id/spools', guard(READ), withNode(async (node) => ({ spools: spoolsOf(node.id) })));
   admin.post('/diaspora/:id/signin/start', guard(WRITE), withNode((node) => node.session.startSignIn()));
   admin.post(
     '/diaspora/:id/signin/finish',

@@ -1,6 +1,8 @@
-/** The open config dialog's view of the runtime session: its state, polled, and the sign-in, sign-out and new-key buttons. */
+/** The open config dialog's view of the runtime session: its state and its nodes' spools, polled, and the sign-in, sign-out and new-key buttons. */
 import { admin, failureText, type SessionStateView } from '../../shared/editor/admin-client';
 import type { Translate } from '../../shared/editor/i18n';
+import { durationText } from './duration';
+import { renderSpools } from './spool-list';
 
 const STATE_POLL_MS = 2000;
 
@@ -18,6 +20,7 @@ const isHttpUrl = (text: unknown): text is string => typeof text === 'string' &&
 export class DialogSession {
   private timer: ReturnType<typeof setInterval> | null = null;
   private inFlight = false;
+  private spoolsInFlight = false;
   private state: SessionStateView | null = null;
   private problem = '';
 
@@ -59,6 +62,18 @@ export class DialogSession {
       )
       .finally(() => {
         this.inFlight = false;
+      });
+    if (this.spoolsInFlight) return;
+    this.spoolsInFlight = true;
+    admin
+      .spools(this.nodeId)
+      .then(
+        (spools) => renderSpools(this.t, spools),
+        // The state row already says why (e.g. not deployed yet).
+        () => renderSpools(this.t, null),
+      )
+      .finally(() => {
+        this.spoolsInFlight = false;
       });
   }
 
@@ -139,12 +154,7 @@ export class DialogSession {
     const t = this.t;
     const created = Date.parse(iso);
     if (isNaN(created)) return '';
-    const seconds = Math.max(0, Math.round((Date.now() - created) / 1000));
-    let age: string;
-    if (seconds < 120) age = t('diaspora-config.age.seconds', { count: seconds });
-    else if (seconds < 7200) age = t('diaspora-config.age.minutes', { count: Math.round(seconds / 60) });
-    else if (seconds < 172800) age = t('diaspora-config.age.hours', { count: Math.round(seconds / 3600) });
-    else age = t('diaspora-config.age.days', { count: Math.round(seconds / 86400) });
+    const age = durationText(t, Math.max(0, Math.round((Date.now() - created) / 1000)));
     return t('diaspora-config.age.created', { age, date: new Date(created).toLocaleString() });
   }
 
