@@ -6,13 +6,11 @@
  * ready and every event goes to the spool. Leaves a screenshot (test/artifacts/config-spools.png).
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { FabricDescription } from '../../fabric/contract';
 import { loadFabric } from '../fixtures/fabric';
 import { eventually } from '../fixtures/node-red';
-import { scanFrames, type ScannedFrame } from '../../lib/spool/frame';
+import { spoolFrames } from '../fixtures/spool-files';
 import type { SpoolSummary } from '../../nodes/shared/spool-summary';
 import { adminApi } from './support/admin-api';
 import { launchBrowser, saveArtifact, screenshot, type Browser } from './support/browser';
@@ -37,17 +35,6 @@ describe('e2e: the spools in the config dialog (Chromium)', function () {
     const answer = await call('GET', `diaspora/${config}/spools`);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     return (answer.body as { spools: SpoolSummary[] }).spools;
-  };
-
-  /** The records in a node's spool files (no removal happens here: the session is never ready). */
-  const framesOnDisk = (id: string): ScannedFrame[] => {
-    const dir = path.join(editor!.userDir, 'diaspora-spool', id);
-    if (!fs.existsSync(dir)) return [];
-    return fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith('.seg'))
-      .sort()
-      .flatMap((f) => scanFrames(fs.readFileSync(path.join(dir, f))).frames);
   };
 
   before(async function () {
@@ -90,7 +77,7 @@ describe('e2e: the spools in the config dialog (Chromium)', function () {
     const pressedAt = Date.now();
     for (let i = 0; i < 3; i++) assert.equal((await call('POST', 'inject/press')).status, 200);
     const onDisk = await eventually('3 records in the spool\'s files', () => {
-      const frames = framesOnDisk('spooler');
+      const frames = spoolFrames(editor!.userDir, 'spooler') ?? [];
       return frames.length === 3 ? frames : undefined;
     }, WITHIN_MS);
     const [three] = await spools('cfg');
