@@ -33,6 +33,7 @@ const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 const READ_WINDOW_BYTES = 1024 * 1024;
 const SEGMENT_NAME = /^(\d{12})\.seg$/;
 const HEAD_FILE = 'head.json';
+const WRITTEN_RESOLUTION_MS = 1_000;
 
 export interface SpoolOptions {
   dir: string;
@@ -73,7 +74,7 @@ interface Segment {
   size: number;
 }
 
-/** Records written together (one sync, or one segment found at open), for the age of the oldest. */
+/** Records written within a second (or one segment found at open), for the age of the oldest. */
 interface Written {
   count: number;
   at: number;
@@ -110,7 +111,9 @@ export class Spool {
   private head: Position = { segment: 0, offset: 0 };
   private records = 0;
   private liveBytes = 0;
-  private readonly waiting: Append[] = [];
+  /** Appends not yet written, from `waitingHead` on: Array.shift is linear on a large array, so a burst of 100,000 would be quadratic. */
+  private waiting: Append[] = [];
+  private waitingHead = 0;
   /** The write loop running (set and cleared synchronously, so an append never waits for a loop that is ending). */
   private writing: Promise<void> | undefined;
   private writingCount = 0;
@@ -149,7 +152,7 @@ export class Spool {
 
   /** Appends accepted but not yet durable. */
   get appending(): number {
-    return this.waiting.length + this.writingCount;
+    return this.waitingCount() + this.writingCount;
   }
 
   /** Reads what an earlier run left (skipping a torn last record). Later calls wait for the same; a failed open is tried again. */
@@ -307,19 +310,19 @@ export class Spool {
     try {
       await this.open();
     } catch (err) {
-      for (const append of this.waiting.splice(0)) append.reject(err as Error);
+      for (let next = this.takeWaiting(); next; next = this.takeWaiting()) next.reject(err as Error);
       this.writing = undefined;
       return;
     }
-    while (this.waiting.length > 0) {
+    while (this.waitingCount() > 0) {
       if (this.policy === 'interval') {
         const wait = this.lastSync + this.intervalMs - Date.now();
         if (wait > 0) await sleep(wait);
       }
       const batch: Append[] = [];
       let batchBytes = 0;
-      while (this.waiting.length > 0 && (this.policy !== 'event' || batch.length === 0)) {
-        const next = this.waiting.shift() as Append;
+      while (this.waitingCount() > 0 && (this.policy !== 'event' || batch.length === 0)) {
+        const next = this.takeWaiting() as Append;
         if (this.liveBytes + batchBytes + next.frame.length > this.maxBytes) {
           const events = this.records + batch.length;
           next.reject(new SpoolFullError(`the spool is full: ${events} events use ${formatBytes(this.liveBytes + batchBytes)} of its ${formatBytes(this.maxBytes)}`));
@@ -343,6 +346,24 @@ export class Spool {
     this.writing = undefined;
   }
 
+  private waitingCount(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  private takeWaiting(): Append | undefined {
+    if (this.waitingHead >= this.waiting.length) return undefined;
+    const next = this.waiting[this.waitingHead++];
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead >= 1024 && this.waitingHead * 2 >= this.waiting.length) {
+      // Taken one at a time (fsync per event) while new ones keep coming: drop the taken part now and then.
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+    return next;
+  }
+
   private async writeFrames(frames: Buffer[], total: number): Promise<void> {
     await this.rollIfNeeded();
     const segment = this.segments[this.segments.length - 1];
@@ -361,7 +382,10 @@ export class Spool {
       throw err;
     }
     this.lastSync = Date.now();
-    this.written.push({ count: frames.length, at: this.lastSync, estimated: false });
+    const latest = this.written.at(-1);
+    // One entry per second of writes at most: the age is shown to the second, and the list stays short through a long outage.
+    if (latest && !latest.estimated && this.lastSync - latest.at < WRITTEN_RESOLUTION_MS) latest.count += frames.length;
+    else this.written.push({ count: frames.length, at: this.lastSync, estimated: false });
     segment.size += data.length;
     this.records += frames.length;
     this.liveBytes += data.length;

@@ -41,7 +41,7 @@ describe('lib/spool: Spool', function () {
     });
   }
 
-  it('knows when its oldest record was written: exactly for this run\'s appends, as its segment\'s last change for an earlier run\'s', async function () {
+  it('knows when its oldest record was written: to the second for this run\'s appends, as its segment\'s last change for an earlier run\'s', async function () {
     const spool = await open();
     // A function: TypeScript would keep `spool.oldest` narrowed to undefined after the first assert.
     const oldest = (s: Spool = spool): Spool['oldest'] => s.oldest;
@@ -50,20 +50,24 @@ describe('lib/spool: Spool', function () {
     await spool.append(record(0));
     const first = oldest();
     assert.ok(first && !first.estimated && first.writtenAt >= before && first.writtenAt <= Date.now(), JSON.stringify(first));
-    await sleepMs(20);
+    // Ages are kept to the second: writes more than a second apart are told apart.
+    await sleepMs(1_050);
     await spool.append(record(1));
     await spool.append(record(2));
     assert.equal(oldest()?.writtenAt, first.writtenAt, 'the oldest stays the first until it is removed');
-    await spool.read(1);
+    await spool.read(2);
     await spool.remove(1);
-    assert.ok((oldest()?.writtenAt ?? 0) > first.writtenAt, 'after removing the first, the second is the oldest');
+    const second = oldest()?.writtenAt ?? 0;
+    assert.ok(second >= first.writtenAt + 1_000, 'after removing the first, the second is the oldest');
+    await spool.remove(1);
+    assert.equal(oldest()?.writtenAt, second, 'the third, written within the same second, shares its time');
     await spool.close();
     const [segment] = fs.readdirSync(dir).filter((f) => f.endsWith('.seg'));
     const changed = fs.statSync(path.join(dir, segment)).mtimeMs;
     const again = await open();
     assert.deepEqual(oldest(again), { writtenAt: changed, estimated: true });
-    await again.read(2);
-    await again.remove(2);
+    await again.read(1);
+    await again.remove(1);
     assert.equal(oldest(again), undefined);
   });
 
