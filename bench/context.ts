@@ -21,6 +21,9 @@ export interface Sizes {
   fanoutMessages: number;
   /** Messages a windowed source may have in flight. */
   window: number;
+  /** Section 7: events per burst of the cost runs, and events held through the outage before the drain. */
+  spoolBurst: number;
+  spoolOutage: number;
 }
 
 export function sizesFromEnv(): Sizes {
@@ -45,6 +48,8 @@ export function sizesFromEnv(): Sizes {
     scalingMaxMessages: num('BENCH_SCALING_MAX_MESSAGES', 50_000, 5_000),
     fanoutMessages: num('BENCH_FANOUT_MESSAGES', 50_000, 5_000),
     window: num('BENCH_WINDOW', 5_000, 5_000),
+    spoolBurst: num('BENCH_SPOOL_BURST', 20_000, 2_000),
+    spoolOutage: num('BENCH_SPOOL_OUTAGE', 100_000, 10_000),
   };
 }
 

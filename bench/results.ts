@@ -138,7 +138,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
 }
 
 /** Tables in the order (sections run in another order, to share Node-RED processes). */
-const TABLE_ORDER = ['producer', 'consumer', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'node-red-floor'];
+const TABLE_ORDER = ['producer', 'consumer', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'spool-cost', 'spool-drain', 'node-red-floor'];
 
 function tableRank(t: Table): number {
   const i = TABLE_ORDER.indexOf(t.id);
