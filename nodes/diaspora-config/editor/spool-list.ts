@@ -20,7 +20,7 @@ export function renderSpools(t: Translate, spools: SpoolSummary[] | null): void 
     ];
     if (spool.oldestAgeMs !== undefined) {
       const age = durationText(t, Math.round(spool.oldestAgeMs / 1000));
-      parts.push(t(spool.oldestAgeAtLeast ? 'diaspora-config.spools.oldest-at-least' : 'diaspora-config.spools.oldest', { age }));
+      parts.push(spool.oldestAgeAtLeast ? t('diaspora-config.spools.oldest-at-least', { age }) : t('diaspora-config.spools.oldest', { age }));
     }
     $('<span>').text(` ${parts.join(' · ')}`).appendTo(row);
   }
