@@ -24,6 +24,9 @@ export interface Sizes {
   /** Section 7 (the other Node-RED Kafka packages): messages per run and rounds. */
   peerMessages: number;
   peerRounds: number;
+  /** Section 7: events per burst of the cost runs, and events held through the outage before the drain. */
+  spoolBurst: number;
+  spoolOutage: number;
 }
 
 export function sizesFromEnv(): Sizes {
@@ -50,6 +53,8 @@ export function sizesFromEnv(): Sizes {
     window: num('BENCH_WINDOW', 5_000, 5_000),
     peerMessages: num('BENCH_PEER_MESSAGES', 20_000, 2_000),
     peerRounds: num('BENCH_PEER_ROUNDS', 3, 2),
+    spoolBurst: num('BENCH_SPOOL_BURST', 20_000, 2_000),
+    spoolOutage: num('BENCH_SPOOL_OUTAGE', 100_000, 10_000),
   };
 }
 

@@ -159,7 +159,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
 }
 
 /** Tables in the order (sections run in another order, to share Node-RED processes). */
-const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'peers-producer', 'peers-consumer', 'node-red-floor'];
+const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'spool-cost', 'spool-drain', 'peers-producer', 'peers-consumer', 'node-red-floor'];
 
 function tableRank(t: Table): number {
   const i = TABLE_ORDER.indexOf(t.id);

@@ -20,6 +20,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatBytes } from '../format-bytes';
 import { announcedLength, frame, scanFrames } from './frame';
 
 export type FsyncPolicy = 'event' | 'batch' | 'interval';
@@ -32,6 +33,7 @@ const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
 const READ_WINDOW_BYTES = 1024 * 1024;
 const SEGMENT_NAME = /^(\d{12})\.seg$/;
 const HEAD_FILE = 'head.json';
+const WRITTEN_RESOLUTION_MS = 1_000;
 
 export interface SpoolOptions {
   dir: string;
@@ -72,6 +74,14 @@ interface Segment {
   size: number;
 }
 
+/** Records written within a second (or one segment found at open), for the age of the oldest. */
+interface Written {
+  count: number;
+  at: number;
+  /** Found at open: `at` is the segment's last change, so the records are at least that old. */
+  estimated: boolean;
+}
+
 interface Position {
   segment: number;
   offset: number;
@@ -101,12 +111,15 @@ export class Spool {
   private head: Position = { segment: 0, offset: 0 };
   private records = 0;
   private liveBytes = 0;
-  private readonly waiting: Append[] = [];
+  /** Appends not yet written, from `waitingHead` on: Array.shift is linear on a large array, so a burst of 100,000 would be quadratic. */
+  private waiting: Append[] = [];
+  private waitingHead = 0;
   /** The write loop running (set and cleared synchronously, so an append never waits for a loop that is ending). */
   private writing: Promise<void> | undefined;
   private writingCount = 0;
   private lastSync = 0;
   private marks: ReadMark[] = [];
+  private written: Written[] = [];
   private headWrite: Promise<void> = Promise.resolve();
   private headWriteWarned = false;
   private closed = false;
@@ -131,9 +144,15 @@ export class Spool {
     return this.liveBytes;
   }
 
+  /** When the oldest record not yet removed was written; `estimated` for one left by an earlier run (its segment's last change). */
+  get oldest(): { writtenAt: number; estimated: boolean } | undefined {
+    const first = this.written[0];
+    return first ? { writtenAt: first.at, estimated: first.estimated } : undefined;
+  }
+
   /** Appends accepted but not yet durable. */
   get appending(): number {
-    return this.waiting.length + this.writingCount;
+    return this.waitingCount() + this.writingCount;
   }
 
   /** Reads what an earlier run left (skipping a torn last record). Later calls wait for the same; a failed open is tried again. */
@@ -213,6 +232,7 @@ export class Spool {
     this.records -= count;
     this.liveBytes -= removed.reduce((n, m) => n + m.bytes, 0);
     this.head = { segment: last.segment, offset: last.offset };
+    this.forgetWritten(count);
     await this.pruneSegments();
     await this.saveHead();
   }
@@ -245,6 +265,7 @@ export class Spool {
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
     const segments: Segment[] = [];
+    const written: Written[] = [];
     let records = 0;
     let bytes = 0;
     for (const id of ids) {
@@ -265,6 +286,7 @@ export class Spool {
         await fsp.truncate(file, scan.end).catch(() => undefined);
       }
       segments.push({ id, file, size: scan.end });
+      if (scan.frames.length > 0) written.push({ count: scan.frames.length, at: (await fsp.stat(file)).mtimeMs, estimated: true });
       records += scan.frames.length;
       bytes += scan.end - start;
     }
@@ -278,6 +300,7 @@ export class Spool {
     this.segments = segments;
     this.head = head;
     this.records = records;
+    this.written = written;
     this.liveBytes = bytes;
     // Opened at the first append: a spool on a folder now read-only can still be read and sent.
     this.tail = undefined;
@@ -287,19 +310,19 @@ export class Spool {
     try {
       await this.open();
     } catch (err) {
-      for (const append of this.waiting.splice(0)) append.reject(err as Error);
+      for (let next = this.takeWaiting(); next; next = this.takeWaiting()) next.reject(err as Error);
       this.writing = undefined;
       return;
     }
-    while (this.waiting.length > 0) {
+    while (this.waitingCount() > 0) {
       if (this.policy === 'interval') {
         const wait = this.lastSync + this.intervalMs - Date.now();
         if (wait > 0) await sleep(wait);
       }
       const batch: Append[] = [];
       let batchBytes = 0;
-      while (this.waiting.length > 0 && (this.policy !== 'event' || batch.length === 0)) {
-        const next = this.waiting.shift() as Append;
+      while (this.waitingCount() > 0 && (this.policy !== 'event' || batch.length === 0)) {
+        const next = this.takeWaiting() as Append;
         if (this.liveBytes + batchBytes + next.frame.length > this.maxBytes) {
           const events = this.records + batch.length;
           next.reject(new SpoolFullError(`the spool is full: ${events} events use ${formatBytes(this.liveBytes + batchBytes)} of its ${formatBytes(this.maxBytes)}`));
@@ -323,6 +346,24 @@ export class Spool {
     this.writing = undefined;
   }
 
+  private waitingCount(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  private takeWaiting(): Append | undefined {
+    if (this.waitingHead >= this.waiting.length) return undefined;
+    const next = this.waiting[this.waitingHead++];
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead >= 1024 && this.waitingHead * 2 >= this.waiting.length) {
+      // Taken one at a time (fsync per event) while new ones keep coming: drop the taken part now and then.
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+    return next;
+  }
+
   private async writeFrames(frames: Buffer[], total: number): Promise<void> {
     await this.rollIfNeeded();
     const segment = this.segments[this.segments.length - 1];
@@ -341,9 +382,26 @@ export class Spool {
       throw err;
     }
     this.lastSync = Date.now();
+    const latest = this.written.at(-1);
+    // One entry per second of writes at most: the age is shown to the second, and the list stays short through a long outage.
+    if (latest && !latest.estimated && this.lastSync - latest.at < WRITTEN_RESOLUTION_MS) latest.count += frames.length;
+    else this.written.push({ count: frames.length, at: this.lastSync, estimated: false });
     segment.size += data.length;
     this.records += frames.length;
     this.liveBytes += data.length;
+  }
+
+  private forgetWritten(count: number): void {
+    let left = count;
+    while (left > 0 && this.written.length > 0) {
+      const first = this.written[0];
+      if (first.count > left) {
+        first.count -= left;
+        return;
+      }
+      left -= first.count;
+      this.written.shift();
+    }
   }
 
   /** A new segment once the tail is big enough, or when everything in it was removed (its space is then freed). */
@@ -447,10 +505,4 @@ function diskError(err: unknown, doing: string): SpoolDiskError {
   const hint = code ? DISK_HINTS[code] : undefined;
   const detail = err instanceof Error ? err.message : String(err);
   return new SpoolDiskError(`${doing}: ${hint ? `${hint} (${detail})` : detail}`, code, { cause: err });
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

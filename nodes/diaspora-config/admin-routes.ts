@@ -1,5 +1,5 @@
 /**
- * Admin HTTP routes the editor uses: sign-in, sign-out, new key, state, topics, and the local
+ * Admin HTTP routes the editor uses: sign-in, sign-out, new key, state, spools, topics, and the local
  * fabric preset. Every route is behind Node-RED's authentication and a diaspora-config.read or
  * .write permission (401 without a valid token, 403 without the permission).
  */
@@ -12,6 +12,7 @@ import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-
 import { readFabricPreset } from './fabric-preset';
 import { liveSnapshot } from '../shared/live-registry';
 import { liveStatusEnabled } from '../shared/live-status';
+import { spoolsOf } from '../shared/spool-registry';
 import { hasPermission } from './permissions';
 
 const READ = 'diaspora-config.read';
@@ -66,6 +67,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     res.json(liveSnapshot(liveStatus));
   });
   admin.get('/diaspora/:id/state', guard(READ), withNode(async (node) => node.session.state));
+  admin.get('/diaspora/:id/spools', guard(READ), withNode(async (node) => ({ spools: spoolsOf(node.id) })));
   admin.post('/diaspora/:id/signin/start', guard(WRITE), withNode((node) => node.session.startSignIn()));
   admin.post(
     '/diaspora/:id/signin/finish',

@@ -7,10 +7,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { isReady } from '../../lib/session-machine';
-import { formatBytes, Spool, SpoolDiskError } from '../../lib/spool/spool';
+import { formatBytes } from '../../lib/format-bytes';
+import { Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { liveStatusEnabled, producerLiveStatus } from '../shared/live-status';
+import { listSpool } from '../shared/spool-registry';
 import { noConfigStatus, problem, queuedStatus, waitingBehind } from '../shared/status';
 import { Publisher } from './publisher';
 import { buildEvent } from './record';
@@ -96,6 +98,7 @@ export = function register(RED: NodeAPI): void {
       settings.whenNotReady === 'spool'
         ? new Spool({ dir: spoolDir(RED, node.id), maxBytes: settings.spoolSizeMB * MIB, warn: (message) => node.warn(message) })
         : undefined;
+    const unlistSpool = spool ? listSpool({ id: node.id, name: node.name ?? '', fabric: config.id, spool }) : undefined;
 
     const publisher = new Publisher({
       session: config.session,
@@ -137,6 +140,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       live.close();
+      unlistSpool?.();
       config.deregister(node);
       if (spoolTimer) clearTimeout(spoolTimer);
       const closing = publisher.close(CLOSE_TIMEOUT_MS).then(async () => {

@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import type { FabricDescription } from '../../fabric/contract';
 import { loadFabric } from '../fixtures/fabric';
 import { eventually } from '../fixtures/node-red';
+import { adminApi } from './support/admin-api';
 import { launchBrowser, saveArtifact, screenshot, type Browser } from './support/browser';
 import { openEditor } from './support/editor';
 import { startNodeRedEditor, type NodeRedEditor } from './support/node-red-editor';
@@ -35,15 +36,7 @@ describe('e2e: the Diaspora sidebar (Chromium)', function () {
   const topic = `e2e-live-${crypto.randomBytes(3).toString('hex')}`;
   const extra = `e2e-extra-${crypto.randomBytes(3).toString('hex')}`;
 
-  const call = async (method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
-    const res = await fetch(`${editor!.url}/${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-  };
+  const call = adminApi(() => editor!.url);
 
   before(async function () {
     fabric = loadFabric();

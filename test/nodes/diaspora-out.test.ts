@@ -14,11 +14,11 @@ import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import type { FabricDescription } from '../../fabric/contract';
 import { registerCompressionCodecs } from '../../lib/kafka-codecs';
-import { scanFrames } from '../../lib/spool/frame';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../../nodes/shared/config-node';
 import { loadFabric } from '../fixtures/fabric';
 import { fabricControl, type FabricControl } from '../fixtures/fabric-control';
+import { spoolRecords } from '../fixtures/spool-files';
 import { eventually, nodeRedHelper, type FlowNode, type NodeModule } from '../fixtures/node-red';
 import { catchNode, completeNode, configNode, inject, Sink, sinkNode, tab, TAB, uniqueTopic, type Api, type Msg } from './flow-support';
 
@@ -374,17 +374,7 @@ describe('diaspora-out on the real Node-RED runtime and the local fabric', funct
         fs.rmSync(userDir, { recursive: true, force: true });
       });
 
-      /** The records in the node's spool files, from its head (what was not removed yet); -1: no spool folder. */
-      const spooled = (id: string): number => {
-        const dir = path.join(userDir, 'diaspora-spool', id);
-        if (!fs.existsSync(dir)) return -1;
-        const headFile = path.join(dir, 'head.json');
-        const head = fs.existsSync(headFile) ? (JSON.parse(fs.readFileSync(headFile, 'utf8')) as { segment: number; offset: number }) : { segment: 0, offset: 0 };
-        return fs
-          .readdirSync(dir)
-          .filter((f) => f.endsWith('.seg') && Number(f.slice(0, -4)) >= head.segment)
-          .reduce((n, f) => n + scanFrames(fs.readFileSync(path.join(dir, f)), Number(f.slice(0, -4)) === head.segment ? head.offset : 0).frames.length, 0);
-      };
+      const spooled = (id: string): number => spoolRecords(userDir, id);
 
       it('holds events on disk while not ready (done() once stored, status with depth and size), sends them in order once ready, then bypasses the disk', async function () {
         previousDelay = await control.setKeyPropagationDelay(6_000);

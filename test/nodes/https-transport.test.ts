@@ -5,6 +5,10 @@
  * recovered; the 4-instance limit shows; redeploys leave at most one instance per node.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import type { NodeStatus } from 'node-red';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaTopic = require('../../nodes/diaspora-topic/diaspora-topic');
@@ -15,7 +19,11 @@ import type { FabricDescription } from '../../fabric/contract';
 import { readFabricSecrets } from '../../fabric/fabric';
 import { loadFabric } from '../fixtures/fabric';
 import { eventually, nodeRedHelper, sleep, type FlowNode, type NodeModule } from '../fixtures/node-red';
-import { catchNode, configNode, inject, Sink, sinkNode, tab, TAB, uniqueTopic, type Msg } from './flow-support';
+import { catchNode, completeNode, configNode, inject, Sink, sinkNode, tab, TAB, uniqueTopic, type Msg } from './flow-support';
+import { fabricControl } from '../fixtures/fabric-control';
+import { spoolRecords } from '../fixtures/spool-files';
+import { readTopic } from '../faults/support/flows';
+import { tcpProxy, type Proxy } from '../faults/support/proxies';
 
 const helper = nodeRedHelper();
 const NODES = [diasporaConfig, diasporaTopic, diasporaOut, diasporaIn] as NodeModule[];
@@ -73,8 +81,16 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
   this.timeout(120_000);
   let fabric: FabricDescription;
 
+  let kafka: Kafka;
+
   before(function () {
     fabric = loadFabric();
+    kafka = new Kafka({
+      clientId: 'h5-https-read-back',
+      brokers: fabric.brokers,
+      sasl: { mechanism: 'scram-sha-512', username: fabric.admin.username, password: fabric.admin.password },
+      logLevel: logLevel.NOTHING,
+    });
   });
 
   afterEach(async function () {
@@ -200,6 +216,61 @@ describe('HTTPS transport (REST data plane of the service emulator)', function (
     inject(helper, 'out-https', { tag: 'x', payload: 1 });
     const failure = await caught.next('x', WITHIN_MS);
     assert.match(failure.error?.message ?? '', /\(404\d\d: .+\)/, failure.error?.message);
+  });
+
+  it('spool mode over HTTPS: the service unreachable, then answering 503: events spooled, removed only once the service took them, all sent in order', async function () {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h5-https-spool-'));
+    helper.settings({ userDir });
+    let proxy: Proxy | undefined = await tcpProxy(fabric.serviceUrl);
+    const control = fabricControl(fabric);
+    try {
+      const topic = uniqueTopic('https-spool');
+      const out: FlowNode = { id: 'spooler', type: 'diaspora-out', z: TAB, fabric: 'cfg-https', topic, key: 'one-partition', mode: 'ack', acks: 'all', compression: 'none', whenNotReady: 'spool', spoolSizeMB: 10, wires: [['spooler-out']] };
+      const { flow, credentials } = flowWith([out, sinkNode('spooler-out'), completeNode('done', 'completed', ['spooler']), sinkNode('completed')]);
+      const cfgNode = flow.find((n) => n.id === 'cfg-https')!;
+      cfgNode.serviceUrl = proxy.url;
+      await helper.load(NODES, flow, credentials);
+      await registered(topic);
+      const cfg = config('cfg-https');
+      const acked = new Sink(helper, 'spooler-out');
+      const completed = new Sink(helper, 'completed');
+      const caught = new Sink(helper, 'caught');
+      const send = (seq: number): void => inject(helper, 'spooler', { tag: `s-${seq}`, payload: { seq } });
+      const spooled = (): number => spoolRecords(userDir, 'spooler');
+
+      // Ready: straight to the service, acknowledged with where it was written; the spool stays empty.
+      for (let seq = 0; seq < 5; seq++) send(seq);
+      for (let seq = 0; seq < 5; seq++) await acked.next(`s-${seq}`, WITHIN_MS);
+      assert.equal(spooled(), 0);
+
+      const port = Number(new URL(proxy.url).port);
+      await proxy.close();
+      proxy = undefined;
+      await eventually('the session to notice the service is unreachable', () => (cfg.session.state.state !== 'ready' ? cfg.session.state : undefined), WITHIN_MS);
+      const SPOOLED = 100;
+      for (let seq = 5; seq < 5 + SPOOLED; seq++) send(seq);
+      for (let seq = 5; seq < 5 + SPOOLED; seq++) await completed.next(`s-${seq}`, WITHIN_MS);
+      assert.equal(spooled(), SPOOLED, 'every done() came after its event was on disk');
+      assert.equal(acked.messages.length, 5, 'a spooled event is not acknowledged: the service has not seen it');
+
+      // The service answers again but refuses produce requests (503) for a while: nothing leaves the spool.
+      await control.refuseProduce({ status: 503, requests: 6 });
+      proxy = await tcpProxy(fabric.serviceUrl, port);
+      await eventually('the service to refuse the drain', async () => ((await control.producesRefused()) > 0 ? true : undefined), WITHIN_MS);
+      assert.equal(spooled(), SPOOLED, 'refused by the service: still in the spool');
+      await eventually(`the spool to empty (${spooled()} left)`, () => (spooled() === 0 ? true : undefined), 60_000);
+      assert.ok((await control.producesRefused()) >= 2, 'the drain went on after the refusals');
+
+      const onTopic = (await readTopic(kafka, cfg.kafkaTopic(topic))).map((v) => (JSON.parse(v) as { seq: number }).seq);
+      assert.deepEqual(onTopic, Array.from({ length: 5 + SPOOLED }, (_, i) => i), 'every event once, in the order it came in');
+      assert.deepEqual(caught.messages.map((m) => m.error?.message), []);
+    } finally {
+      await control.refuseProduce({ status: null });
+      await proxy?.close();
+      await helper.unload();
+      helper.settings({ userDir: undefined });
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
   });
 
   it('after the service dropped every instance (a redeploy of the service): consuming goes on, nothing is lost or handed on twice', async function () {

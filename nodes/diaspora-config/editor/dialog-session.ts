@@ -1,7 +1,8 @@
-/** The open config dialog's view of the runtime session: its state, polled, and the sign-in, sign-out and new-key buttons. */
+/** The open config dialog's view of the runtime session: its state and its nodes' spools, polled, and the sign-in, sign-out and new-key buttons. */
 import { admin, failureText, type SessionStateView } from '../../shared/editor/admin-client';
 import type { Translate } from '../../shared/editor/i18n';
 import { identityText, keyAge } from '../../shared/editor/session-text';
+import { renderSpools } from './spool-list';
 
 const STATE_POLL_MS = 2000;
 
@@ -19,6 +20,7 @@ const isHttpUrl = (text: unknown): text is string => typeof text === 'string' &&
 export class DialogSession {
   private timer: ReturnType<typeof setInterval> | null = null;
   private inFlight = false;
+  private spoolsInFlight = false;
   private state: SessionStateView | null = null;
   private problem = '';
 
@@ -60,6 +62,18 @@ export class DialogSession {
       )
       .finally(() => {
         this.inFlight = false;
+      });
+    if (this.spoolsInFlight) return;
+    this.spoolsInFlight = true;
+    admin
+      .spools(this.nodeId)
+      .then(
+        (spools) => renderSpools(this.t, spools),
+        // The state row already says why (e.g. not deployed yet).
+        () => renderSpools(this.t, null),
+      )
+      .finally(() => {
+        this.spoolsInFlight = false;
       });
   }
 

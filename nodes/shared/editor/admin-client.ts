@@ -1,6 +1,7 @@
 /** The editor's client of the runtime's admin routes (nodes/diaspora-config/admin-routes.ts). */
 import { CONFIG_TYPE } from '../../diaspora-config/schema';
 import type { LiveSnapshot } from '../live-snapshot';
+import type { SpoolSummary } from '../spool-summary';
 import { translator } from './i18n';
 
 const t = translator(CONFIG_TYPE);
@@ -94,6 +95,10 @@ function nodeRoute(configId: string, route: string): string {
 /** One function per admin route. */
 export const admin = {
   state: (configId: string) => request('GET', nodeRoute(configId, '/state')) as Promise<SessionStateView & Answer>,
+  spools: async (configId: string): Promise<SpoolSummary[]> => {
+    const answer = await request('GET', nodeRoute(configId, '/spools'));
+    return Array.isArray(answer.spools) ? (answer.spools as SpoolSummary[]) : [];
+  },
   signInStart: (configId: string) => request('POST', nodeRoute(configId, '/signin/start')),
   signInFinish: (configId: string, code: string) => request('POST', nodeRoute(configId, '/signin/finish'), { code }),
   signOut: (configId: string) => request('POST', nodeRoute(configId, '/signout')),

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { frame, scanFrames } from '../../../../lib/spool/frame';
 import { FSYNC_POLICIES, Spool, SpoolClosedError, SpoolDiskError, SpoolFullError } from '../../../../lib/spool/spool';
 
+const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const record = (n: number): Buffer => Buffer.from(JSON.stringify({ seq: n }));
 const seqs = (records: Buffer[]): number[] => records.map((r) => (JSON.parse(r.toString()) as { seq: number }).seq);
 
@@ -39,6 +40,36 @@ describe('lib/spool: Spool', function () {
       assert.deepEqual(seqs(await again.read(100)), Array.from({ length: 40 }, (_, i) => i + 10));
     });
   }
+
+  it('knows when its oldest record was written: to the second for this run\'s appends, as its segment\'s last change for an earlier run\'s', async function () {
+    const spool = await open();
+    // A function: TypeScript would keep `spool.oldest` narrowed to undefined after the first assert.
+    const oldest = (s: Spool = spool): Spool['oldest'] => s.oldest;
+    assert.equal(oldest(), undefined);
+    const before = Date.now();
+    await spool.append(record(0));
+    const first = oldest();
+    assert.ok(first && !first.estimated && first.writtenAt >= before && first.writtenAt <= Date.now(), JSON.stringify(first));
+    // Ages are kept to the second: writes more than a second apart are told apart.
+    await sleepMs(1_050);
+    await spool.append(record(1));
+    await spool.append(record(2));
+    assert.equal(oldest()?.writtenAt, first.writtenAt, 'the oldest stays the first until it is removed');
+    await spool.read(2);
+    await spool.remove(1);
+    const second = oldest()?.writtenAt ?? 0;
+    assert.ok(second >= first.writtenAt + 1_000, 'after removing the first, the second is the oldest');
+    await spool.remove(1);
+    assert.equal(oldest()?.writtenAt, second, 'the third, written within the same second, shares its time');
+    await spool.close();
+    const [segment] = fs.readdirSync(dir).filter((f) => f.endsWith('.seg'));
+    const changed = fs.statSync(path.join(dir, segment)).mtimeMs;
+    const again = await open();
+    assert.deepEqual(oldest(again), { writtenAt: changed, estimated: true });
+    await again.read(1);
+    await again.remove(1);
+    assert.equal(oldest(again), undefined);
+  });
 
   it('a torn last record (a crash mid-write) is skipped with a warning; everything before it is kept and later appends work', async function () {
     const spool = await open();
