@@ -248,10 +248,11 @@ function logOptions(version: string, logsDir: string): string[] {
 async function formatStorage(cfg: KafkaBrokerConfig, layout: KafkaLayout, java: string, libDir: string): Promise<void> {
   if (fs.existsSync(path.join(layout.dataDir, 'kraft-combined-logs', 'meta.properties'))) return;
   const storageTool = firstClassPresent(libDir, ['kafka.tools.StorageTool', 'org.apache.kafka.tools.StorageTool']);
+  // Joined to its option: a random id may begin with '-', which the tool would read as an option.
   const clusterId = crypto.randomBytes(16).toString('base64url');
   try {
     await run(java, ['-Xmx256m', ...logOptions(cfg.version, path.join(layout.logsDir, 'tools')),
-      '-cp', path.join(libDir, '*'), storageTool, 'format', '--ignore-formatted', '-t', clusterId,
+      '-cp', path.join(libDir, '*'), storageTool, 'format', '--ignore-formatted', `--cluster-id=${clusterId}`,
       '-c', layout.propsFile, '--add-scram', `SCRAM-SHA-512=[name=${cfg.admin.username},password=${cfg.admin.password}]`],
     { maxBuffer: 4 << 20 });
   } catch (err) {
