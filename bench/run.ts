@@ -3,7 +3,7 @@
  * starts a fabric of its own (ports from 19800, BENCH_PORT_BASE, a temporary folder, key propagation delay 0), runs
  * every section against its real broker, and writes bench/results/<date>.json and
  * docs/benchmarks.md. BENCH_QUICK=1 runs small counts and 2 rounds; BENCH_ONLY=a,b runs some
- * sections (producer, consumer, isolation, latency, memory, redeploy, readiness, scaling, profile);
+ * sections (producer, consumer, isolation, latency, memory, redeploy, readiness, scaling, https, profile);
  * BENCH_SKIP=java,kcat,python leaves outside clients out. `--render <results.json>` only rewrites
  * docs/benchmarks.md from a results file.
  */
@@ -26,9 +26,10 @@ import { producerSection } from './sections/producer';
 import { nodeRedFloor, profileSection } from './sections/profile';
 import { readinessSection } from './sections/readiness';
 import { scalingSection } from './sections/scaling';
+import { httpsSection } from './sections/https';
 import { PRODUCER_SETTINGS } from './clients/settings';
 
-const SECTIONS = ['producer', 'consumer', 'isolation', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'profile'] as const;
+const SECTIONS = ['producer', 'consumer', 'isolation', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'https', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -118,6 +119,9 @@ async function main(): Promise<void> {
       // A second identity: "new key" rotates its key, which would cut the other clients off.
       const client = description.clients[1];
       results.tables.push(await readinessSection(ctx, client));
+    });
+    await section('https', async () => {
+      results.tables.push(await httpsSection(description, identity, sizes));
     });
     await section('profile', async () => {
       results.tables.push(await nodeRedFloor(ctx));
