@@ -11,6 +11,7 @@ import { ratio, summarize } from './lib/stats';
 import { fmt, medianRatio, tableMarkdown, type Table, type Target } from './report';
 import type { Tools } from './setup/tools';
 import { WITH_IDLE } from './sections/isolation';
+import { HTTPS_LABELS, HTTPS_READY_LABEL } from './sections/https';
 
 export interface Machine {
   cpu: string;
@@ -134,11 +135,20 @@ export function evaluateTargets(results: BenchResults): Target[] {
     const ms = summarize(readiness.rows[0]?.metrics.ms ?? []).median;
     targets.push({ name: 'deploy → ready with a stored key', measured: `${fmt(ms, 0)} ms`, goal: '< 2,000 ms', met: ms < 2000 });
   }
+  const https = table(results, 'https');
+  if (https) {
+    for (const [label, name] of [[HTTPS_LABELS.out, 'diaspora-out over HTTPS vs the SDK\'s produce_batch loop'], [HTTPS_LABELS.in, 'diaspora-in over HTTPS vs the SDK\'s RESTConsumer.fetch loop']]) {
+      const r = medianRatio(https, label);
+      targets.push({ name, measured: `${fmt(r, 2)}×`, goal: '≥ 2×', met: r >= 2 });
+    }
+    const ms = summarize(https.rows.find((r) => r.label === HTTPS_READY_LABEL)?.metrics.ms ?? []).median;
+    targets.push({ name: 'deploy → ready over HTTPS with a stored sign-in', measured: `${fmt(ms, 0)} ms`, goal: '< 500 ms', met: ms < 500 });
+  }
   return targets;
 }
 
 /** Tables in the issue's order (sections run in another order, to share Node-RED processes). */
-const TABLE_ORDER = ['producer', 'consumer', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'node-red-floor'];
+const TABLE_ORDER = ['producer', 'consumer', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'https', 'node-red-floor'];
 
 function tableRank(t: Table): number {
   const i = TABLE_ORDER.indexOf(t.id);

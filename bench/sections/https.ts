@@ -42,14 +42,16 @@ export interface HttpsOptions {
 interface SdkRun {
   count: number;
   seconds: number;
+  cpu_seconds: number;
 }
 
-const LABELS = {
+export const HTTPS_LABELS = {
   out: 'Node-RED diaspora-out over HTTPS, ack mode',
   sdkProduce: `SDK produce_batch loop (${SDK_BATCH} per request)`,
   in: 'Node-RED diaspora-in over HTTPS',
   sdkFetch: 'SDK RESTConsumer.fetch loop',
 } as const;
+export const HTTPS_READY_LABEL = 'full deploy → ready over HTTPS, stored sign-in';
 
 export async function httpsSection(fabric: FabricDescription, identity: BenchIdentity, sizes: HttpsSizes, opts: HttpsOptions = {}): Promise<Table> {
   const { messages: count, rounds } = sizes;
@@ -70,17 +72,20 @@ export async function httpsSection(fabric: FabricDescription, identity: BenchIde
     });
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as SdkRun;
   };
-  const results: Record<string, number[]> = Object.fromEntries(Object.values(LABELS).map((label) => [label, []]));
+  const results: Record<string, number[]> = Object.fromEntries(Object.values(HTTPS_LABELS).map((label) => [label, []]));
+  const cpuUs: Record<string, number[]> = Object.fromEntries(Object.values(HTTPS_LABELS).map((label) => [label, []]));
   const readyMs: number[] = [];
   const host = await NodeRedHost.start(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {});
   const topics: string[] = [];
   try {
     const nr = new NodeRedSession(host, fabric, client, 'bench https', 'https');
     await nr.deploy([]);
-    const record = (label: string, value: number): void => {
+    const record = (label: string, value: number, cpu: number): void => {
       results[label].push(value);
-      say(`https round ${results[label].length}/${rounds}: ${label}: ${Math.round(value)} msg/s`);
+      cpuUs[label].push(cpu);
+      say(`https round ${results[label].length}/${rounds}: ${label}: ${Math.round(value)} msg/s, ${cpu.toFixed(1)} µs CPU/msg`);
     };
+    const sdkRecord = (label: string, r: SdkRun): void => record(label, r.count / r.seconds, (r.cpu_seconds * 1e6) / r.count);
     for (let round = 1; round <= rounds; round++) {
       const tag = crypto.randomBytes(3).toString('hex');
       const nodeTopic = `bench-https-node-${tag}`;
@@ -101,18 +106,19 @@ export async function httpsSection(fabric: FabricDescription, identity: BenchIde
         catcher('bench-catch', ['out-https'], 'bench-errors'),
       ], `bench https ${round}`));
       const produced = await nr.run('src-https', { count, window: sizes.window, rate: 0, payloadBytes: PAYLOAD_BYTES, latency: false });
-      record(LABELS.out, producedPerSecond(produced));
+      record(HTTPS_LABELS.out, producedPerSecond(produced), (produced.cpuUs ?? NaN) / count);
 
       const sdkProduced = await sdk('produce', sdkTopic, String(count), String(PAYLOAD_BYTES), String(SDK_BATCH));
-      record(LABELS.sdkProduce, sdkProduced.count / sdkProduced.seconds);
+      sdkRecord(HTTPS_LABELS.sdkProduce, sdkProduced);
 
       // diaspora-in: a new group from the earliest event, timed from the first event to the last.
       const consumed = await nr.waitFor(count, () => nr.deployChanged(consumerFlow(kafkaTopic, `bench-${tag}`, 'earliest')), 600_000, `diaspora-in reading ${count} events over HTTPS`);
-      record(LABELS.in, consumedPerSecond(consumed));
+      record(HTTPS_LABELS.in, consumedPerSecond(consumed), (consumed.cpuUs ?? NaN) / (count - 1));
+      // Its instance is deleted before the SDK's is created (the service allows 4 per user).
+      await nr.deployChanged([]);
 
       const sdkConsumed = await sdk('consume', sdkTopic, String(count), `bench-sdk-${tag}`);
-      record(LABELS.sdkFetch, sdkConsumed.count / sdkConsumed.seconds);
-      await nr.deployChanged([]);
+      sdkRecord(HTTPS_LABELS.sdkFetch, sdkConsumed);
     }
   } finally {
     await host.stop();
@@ -123,19 +129,20 @@ export async function httpsSection(fabric: FabricDescription, identity: BenchIde
   return {
     id: 'https',
     title: `7. HTTPS transport: ${count.toLocaleString('en-US')} × ${PAYLOAD_BYTES} B JSON over the service's REST data plane, against the Diaspora SDK's HTTPS path (${rounds} rounds)`,
-    columns: { perSecond: 'msg/s median (min–max)', mbPerSecond: 'MB/s', ms: 'ms' },
+    columns: { perSecond: 'msg/s median (min–max)', mbPerSecond: 'MB/s', cpuUs: 'client CPU µs/msg', ms: 'ms' },
     ratioMetric: 'perSecond',
     rows: [
-      { label: LABELS.out, metrics: { perSecond: results[LABELS.out], mbPerSecond: results[LABELS.out].map((v) => (v * PAYLOAD_BYTES) / 1e6) }, vs: LABELS.sdkProduce },
-      { label: LABELS.sdkProduce, metrics: { perSecond: results[LABELS.sdkProduce], mbPerSecond: results[LABELS.sdkProduce].map((v) => (v * PAYLOAD_BYTES) / 1e6) } },
-      { label: LABELS.in, metrics: { perSecond: results[LABELS.in], mbPerSecond: results[LABELS.in].map((v) => (v * PAYLOAD_BYTES) / 1e6) }, vs: LABELS.sdkFetch },
-      { label: LABELS.sdkFetch, metrics: { perSecond: results[LABELS.sdkFetch], mbPerSecond: results[LABELS.sdkFetch].map((v) => (v * PAYLOAD_BYTES) / 1e6) } },
-      { label: 'full deploy → ready over HTTPS, stored sign-in', metrics: { ms: readyMs } },
+      { label: HTTPS_LABELS.out, metrics: { perSecond: results[HTTPS_LABELS.out], mbPerSecond: results[HTTPS_LABELS.out].map((v) => (v * PAYLOAD_BYTES) / 1e6), cpuUs: cpuUs[HTTPS_LABELS.out] }, vs: HTTPS_LABELS.sdkProduce },
+      { label: HTTPS_LABELS.sdkProduce, metrics: { perSecond: results[HTTPS_LABELS.sdkProduce], mbPerSecond: results[HTTPS_LABELS.sdkProduce].map((v) => (v * PAYLOAD_BYTES) / 1e6), cpuUs: cpuUs[HTTPS_LABELS.sdkProduce] } },
+      { label: HTTPS_LABELS.in, metrics: { perSecond: results[HTTPS_LABELS.in], mbPerSecond: results[HTTPS_LABELS.in].map((v) => (v * PAYLOAD_BYTES) / 1e6), cpuUs: cpuUs[HTTPS_LABELS.in] }, vs: HTTPS_LABELS.sdkFetch },
+      { label: HTTPS_LABELS.sdkFetch, metrics: { perSecond: results[HTTPS_LABELS.sdkFetch], mbPerSecond: results[HTTPS_LABELS.sdkFetch].map((v) => (v * PAYLOAD_BYTES) / 1e6), cpuUs: cpuUs[HTTPS_LABELS.sdkFetch] } },
+      { label: HTTPS_READY_LABEL, metrics: { ms: readyMs } },
     ],
     notes: [
       `Node-RED: the Kafka sections' bench-source feeds diaspora-out (ack mode, whenNotReady queue) with at most ${sizes.window.toLocaleString('en-US')} messages unfinished, timed from the first message to the last acknowledgement; diaspora-in (format auto, commit auto, default window) into a counter, new group each run, timed from the first event to the last.`,
       `SDK (diaspora-event-sdk 0.5.1, Python): the same 1 KB JSON values (\`{"seq", "data"}\`, sent as JSON entries), \`Client.produce_batch\` of ${SDK_BATCH} entries one request after the other, timed after one warm-up request; \`RESTConsumer(format="binary", auto_offset_reset="earliest")\`, \`fetch(timeout_ms=1000)\` then \`commit()\` after each non-empty fetch, values decoded from base64 and parsed as JSON (what diaspora-in's format auto does), timed from the first fetched event to the last.`,
       'Both sides use one identity and one emulator, one after the other in each round (A B C D A B C D …); the emulator (Node.js, kafkajs, acks=all) and the broker share the machine\'s 2 cores with the client measured.',
+      'Client CPU: user + system CPU time of the client\'s own process (Node-RED, or the SDK\'s Python) over the timed interval, per event; the emulator\'s and the broker\'s CPU are not in it. It is the figure least disturbed by other work on the machine.',
       'Ready = the config node\'s session state "ready" over HTTPS: a token from the stored sign-in and one answered GET /api/v3/namespace; no key, no broker.',
     ],
   };
