@@ -9,6 +9,7 @@
  */
 import type { ConsumedMessage, ConsumerCallbacks, ConsumerHandle, ConsumerOptions, ConsumerState } from './connection-types';
 import { CommitWindow, DEFAULT_WINDOW, type Ticket } from './commit-window';
+import { OffsetCommitter, type CommitSource, type CommittedOffset } from './offset-committer';
 import { checkSameOrigin, REST_CODES, restRequest, RestError, type RestContext } from './rest-http';
 import { consumedRecord } from './rest-records';
 import { shortTopic } from './rest-producer';
@@ -17,12 +18,13 @@ const V2_JSON = 'application/vnd.kafka.v2+json';
 const BINARY_RECORDS = 'application/vnd.kafka.binary.v2+json';
 
 /**
- * Finished offsets are committed (in the background, one commit request at a time) after this
- * many events or this long, and whenever the flow has finished everything handed on, so an
- * instance the service drops mid-batch costs little fetched again.
+ * Finished offsets are committed in the background (one request at a time, coalesced) after this
+ * many events or this long after the first of them, so an instance the service drops mid-batch
+ * costs little fetched again.
  */
-const COMMIT_EVERY_RECORDS = 100;
-const COMMIT_EVERY_MS = 1_000;
+const COMMIT_PACING = { everyEvents: 100, maxDelayMs: 1_000 };
+/** A full window is looked at again this often (pause and stop are checked in between). */
+const FULL_WINDOW_WAIT_MS = 1_000;
 /** max_bytes of one fetch when the node does not say: about 4,000 events of 1 KB. */
 const DEFAULT_FETCH_BYTES = 4 * 1024 * 1024;
 
@@ -55,9 +57,7 @@ interface Offset {
 }
 
 /** The events of one topic-partition in the flow (topic without the namespace, as committed). */
-interface PartitionFlow {
-  topic: string;
-  partition: number;
+interface PartitionFlow extends CommitSource {
   window: CommitWindow;
 }
 
@@ -81,12 +81,7 @@ export class RestConsumer implements ConsumerHandle {
   private held: ConsumedMessage[] = [];
   private readonly flows = new Map<string, PartitionFlow>();
   private readonly windowSize: number;
-  /** The commit request under way, and whether another one is due after it. */
-  private committing: Promise<void> | undefined;
-  private commitAgain = false;
-  private finishedSinceCommit = 0;
-  /** When the oldest finished offset not yet committed finished. */
-  private uncommittedSince = 0;
+  private readonly committer: OffsetCommitter;
   /** Events the service sent a second time after an instance was re-created. */
   redelivered = 0;
   /** Instances created (the first one and each re-creation). */
@@ -96,6 +91,7 @@ export class RestConsumer implements ConsumerHandle {
     this.userId = opts.userId;
     this.subscriptions = [...new Set(opts.consumer.topics)];
     this.windowSize = opts.consumer.window ?? DEFAULT_WINDOW;
+    this.committer = new OffsetCommitter((offsets) => this.commitFinished(offsets), (err) => this.commitFailed(err), COMMIT_PACING);
     this.loop = this.run();
   }
 
@@ -160,7 +156,8 @@ export class RestConsumer implements ConsumerHandle {
     const remaining = (): number => Math.max(100, deadline - Date.now());
     if (this.baseUri) {
       const base = this.baseUri;
-      await this.committing;
+      await Promise.race([this.committer.flush(), sleep(remaining())]);
+      this.committer.cancel();
       await this.commitPending(remaining()).catch(() => undefined);
       this.baseUri = undefined;
       await this.request({ method: 'DELETE', url: base, what: 'delete the consumer instance', timeoutMs: remaining() }).catch((err: unknown) => {
@@ -183,8 +180,8 @@ export class RestConsumer implements ConsumerHandle {
         await this.ensureInstance();
         if (this.held.length === 0) {
           this.held = await this.fetch();
-          // A fresh instance takes explicit offsets only once it has fetched (40903 before).
-          this.commitSoon();
+          // A fresh instance takes explicit offsets only once it has fetched (40903 before): try again.
+          for (const flow of this.flows.values()) this.committer.advanced(flow, 0);
         }
         this.setState('connected');
         await this.handOn();
@@ -217,7 +214,9 @@ export class RestConsumer implements ConsumerHandle {
     const body = {
       name: this.opts.instanceName,
       format: 'binary',
-      'auto.offset.reset': this.opts.consumer.fromBeginning ? 'earliest' : 'latest',
+      // A re-created instance resumes at the group's commit; where the group has none yet (the first
+      // commit was still under way), from the beginning, and what was handed on already is skipped.
+      'auto.offset.reset': this.opts.consumer.fromBeginning || this.delivered.size > 0 ? 'earliest' : 'latest',
       'auto.commit.enable': 'false',
     };
     const create = (): Promise<{ body: unknown }> =>
@@ -295,7 +294,7 @@ export class RestConsumer implements ConsumerHandle {
       const flow = this.flowOf(key, record);
       if (flow.window.full) {
         // Woken once a quarter of the window is free; the loop checks pause and stop again.
-        await flow.window.space(COMMIT_EVERY_MS);
+        await flow.window.space(FULL_WINDOW_WAIT_MS);
         continue;
       }
       this.held.shift();
@@ -307,7 +306,15 @@ export class RestConsumer implements ConsumerHandle {
   private flowOf(key: string, record: ConsumedMessage): PartitionFlow {
     let flow = this.flows.get(key);
     if (!flow) {
-      flow = { topic: shortTopic(record.topic, this.opts.namespace), partition: record.partition, window: new CommitWindow(this.windowSize) };
+      const window = new CommitWindow(this.windowSize);
+      flow = {
+        topic: shortTopic(record.topic, this.opts.namespace),
+        partition: record.partition,
+        window,
+        get finishedThrough() {
+          return window.finishedThrough;
+        },
+      };
       this.flows.set(key, flow);
     }
     return flow;
@@ -316,11 +323,7 @@ export class RestConsumer implements ConsumerHandle {
   private dispatch(flow: PartitionFlow, ticket: Ticket, record: ConsumedMessage): void {
     const finished = (): void => {
       const advancedBy = flow.window.finish(ticket);
-      if (advancedBy === 0 || !this.opts.consumer.autoCommit) return;
-      this.remember({ topic: flow.topic, partition: flow.partition, offset: Number(flow.window.finishedThrough) });
-      if (this.finishedSinceCommit === 0) this.uncommittedSince = Date.now();
-      this.finishedSinceCommit += advancedBy;
-      if (this.finishedSinceCommit >= COMMIT_EVERY_RECORDS || Date.now() - this.uncommittedSince >= COMMIT_EVERY_MS || flow.window.inFlight === 0) this.commitSoon();
+      if (advancedBy > 0 && this.opts.consumer.autoCommit) this.committer.advanced(flow, advancedBy);
     };
     let outcome: Promise<void>;
     try {
@@ -335,26 +338,19 @@ export class RestConsumer implements ConsumerHandle {
     });
   }
 
-  /** Commits the remembered offsets in the background; one commit request at a time, the latest offsets in each. */
-  private commitSoon(): void {
-    if (this.committing) {
-      this.commitAgain = true;
-      return;
-    }
-    if (this.toCommit.size === 0 || !this.baseUri || this.stopped) return;
-    this.finishedSinceCommit = 0;
-    this.committing = this.commitPending()
-      .catch((err: unknown) => {
-        // Kept for the next commit; a dropped instance (40403) is re-created by the fetch loop.
-        if (!(err instanceof RestError && err.code === REST_CODES.instanceNotFound)) this.opts.log?.(`committing offsets: ${(err as Error).message}`);
-      })
-      .finally(() => {
-        this.committing = undefined;
-        if (this.commitAgain) {
-          this.commitAgain = false;
-          this.commitSoon();
-        }
-      });
+  /** The committer's request: Kafka's next offsets, committed as the REST proxy's last processed ones. */
+  private async commitFinished(offsets: CommittedOffset[]): Promise<void> {
+    if (!this.baseUri) throw new RestError('other', 'no consumer instance to commit on', 0, REST_CODES.instanceNotFound, false);
+    for (const o of offsets) this.remember({ topic: o.topic, partition: o.partition, offset: Number(o.offset) - 1 });
+    await this.commitPending();
+    // Refused for now (40903: a re-created instance that has not fetched yet): kept, and sent again after the next fetch.
+    if (this.toCommit.size > 0) throw new RestError('other', 'the new consumer instance takes commits after its first fetch', 409, REST_CODES.noPartitionsYet, false);
+  }
+
+  /** A dropped instance (40403) is re-created by the fetch loop; a fresh one (40903) commits after its fetch. */
+  private commitFailed(err: unknown): void {
+    const code = err instanceof RestError ? err.code : 0;
+    if (code !== REST_CODES.instanceNotFound && code !== REST_CODES.noPartitionsYet) this.opts.log?.(`committing offsets: ${(err as Error).message}`);
   }
 
   private remember(offset: Offset): void {
