@@ -21,7 +21,7 @@ export interface Sizes {
   fanoutMessages: number;
   /** Messages a windowed source may have in flight. */
   window: number;
-  /** Section 7 (the other Node-RED Kafka packages): messages per run and rounds. */
+  /** Section 9 (the other Node-RED Kafka packages): messages per run and rounds. */
   peerMessages: number;
   peerRounds: number;
   /** Section 7: events per burst of the cost runs, and events held through the outage before the drain. */

@@ -13,6 +13,7 @@ import type { Tools } from './setup/tools';
 import { WITH_IDLE } from './sections/isolation';
 import { CONSUMER_ON, PRODUCER_ON } from './sections/live';
 import { COUNTING, PEER_LABELS, VIA_FUNCTION } from './sections/peers';
+import { HTTPS_LABELS, HTTPS_READY_LABEL } from './sections/https';
 
 export interface Machine {
   cpu: string;
@@ -155,11 +156,20 @@ export function evaluateTargets(results: BenchResults): Target[] {
     const ms = summarize(readiness.rows[0]?.metrics.ms ?? []).median;
     targets.push({ name: 'deploy → ready with a stored key', measured: `${fmt(ms, 0)} ms`, goal: '< 2,000 ms', met: ms < 2000 });
   }
+  const https = table(results, 'https');
+  if (https) {
+    for (const [label, name] of [[HTTPS_LABELS.out, 'diaspora-out over HTTPS vs the SDK\'s produce_batch loop'], [HTTPS_LABELS.in, 'diaspora-in over HTTPS vs the SDK\'s RESTConsumer.fetch loop']]) {
+      const r = medianRatio(https, label);
+      targets.push({ name, measured: `${fmt(r, 2)}×`, goal: '≥ 2×', met: r >= 2 });
+    }
+    const ms = summarize(https.rows.find((r) => r.label === HTTPS_READY_LABEL)?.metrics.ms ?? []).median;
+    targets.push({ name: 'deploy → ready over HTTPS with a stored sign-in', measured: `${fmt(ms, 0)} ms`, goal: '< 500 ms', met: ms < 500 });
+  }
   return targets;
 }
 
 /** Tables in the issue's order (sections run in another order, to share Node-RED processes). */
-const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'spool-cost', 'spool-drain', 'peers-producer', 'peers-consumer', 'node-red-floor'];
+const TABLE_ORDER = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling-payload', 'scaling-fanout', 'spool-cost', 'spool-drain', 'https', 'peers-producer', 'peers-consumer', 'node-red-floor'];
 
 function tableRank(t: Table): number {
   const i = TABLE_ORDER.indexOf(t.id);

@@ -3,7 +3,7 @@
  * starts a fabric of its own (ports from 19800, BENCH_PORT_BASE, a temporary folder, key propagation delay 0), runs
  * every section against its real broker, and writes bench/results/<date>.json and
  * docs/benchmarks.md. BENCH_QUICK=1 runs small counts and 2 rounds; BENCH_ONLY=a,b runs some
- * sections (producer, consumer, isolation, live, latency, memory, redeploy, readiness, scaling, spool, profile, peers;
+ * sections (producer, consumer, isolation, live, latency, memory, redeploy, readiness, scaling, spool, https, profile, peers;
  * BENCH_ONLY=peers compares with the other Node-RED Kafka packages only);
  * BENCH_SKIP=java,kcat,python leaves outside clients out. `--render <results.json>` only rewrites
  * docs/benchmarks.md from a results file.
@@ -30,9 +30,10 @@ import { nodeRedFloor, profileSection } from './sections/profile';
 import { readinessSection } from './sections/readiness';
 import { scalingSection } from './sections/scaling';
 import { spoolSection } from './sections/spool';
+import { httpsSection } from './sections/https';
 import { PRODUCER_SETTINGS } from './clients/settings';
 
-const SECTIONS = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'spool', 'profile', 'peers'] as const;
+const SECTIONS = ['producer', 'consumer', 'isolation', 'live', 'latency', 'memory', 'redeploy', 'readiness', 'scaling', 'spool', 'https', 'profile', 'peers'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selectedSections(): Set<Section> {
@@ -140,6 +141,9 @@ async function main(): Promise<void> {
     });
     await section('spool', async () => {
       results.tables.push(...(await spoolSection(ctx)));
+    });
+    await section('https', async () => {
+      results.tables.push(await httpsSection(description, identity, sizes));
     });
     await section('profile', async () => {
       results.tables.push(await nodeRedFloor(ctx));

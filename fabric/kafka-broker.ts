@@ -252,7 +252,7 @@ async function formatStorage(cfg: KafkaBrokerConfig, layout: KafkaLayout, java: 
   const clusterId = crypto.randomBytes(16).toString('base64url').replace(/^-/, 'A');
   try {
     await run(java, ['-Xmx256m', ...logOptions(cfg.version, path.join(layout.logsDir, 'tools')),
-      '-cp', path.join(libDir, '*'), storageTool, 'format', '--ignore-formatted', '-t', clusterId,
+      '-cp', path.join(libDir, '*'), storageTool, 'format', '--ignore-formatted', `--cluster-id=${clusterId}`,
       '-c', layout.propsFile, '--add-scram', `SCRAM-SHA-512=[name=${cfg.admin.username},password=${cfg.admin.password}]`],
     { maxBuffer: 4 << 20 });
   } catch (err) {

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 /** Concurrent callers in one process share one installation per venv. */
 const installing = new Map<string, Promise<string>>();
 
-async function install(venv: string, requirements: string[], marker: string, log: (line: string) => void): Promise<string> {
+async function install(venv: string, requirements: readonly string[], marker: string, log: (line: string) => void): Promise<string> {
   const python = path.join(venv, 'bin', 'python');
   if (fs.existsSync(marker)) return python;
   log(`creating ${venv} with ${requirements.join(', ')} (pip)`);
@@ -34,11 +34,23 @@ async function install(venv: string, requirements: string[], marker: string, log
   return python;
 }
 
+/** kafka-python, pinned: the benchmark's Kafka client and the Diaspora SDK's Kafka path. */
+export const KAFKA_PYTHON_VERSION = '2.3.3';
+
+/**
+ * The Diaspora SDK from PyPI, unchanged, with the kafka-python its KafkaProducer / KafkaConsumer
+ * need (the SDK's "kafka-python" extra, pinned): the interoperability tests and the benchmark.
+ */
+export const DIASPORA_SDK_VENV = {
+  name: 'sdk-kafka-venv',
+  requirements: ['diaspora-event-sdk==0.5.1', `kafka-python==${KAFKA_PYTHON_VERSION}`],
+} as const;
+
 /**
  * The python of `<cache>/<name>` with exactly these pinned requirements (e.g. "kafka-python==2.3.3"),
  * created or re-created when missing or when the requirements changed.
  */
-export function ensurePythonVenv(name: string, requirements: string[], log: (line: string) => void = () => undefined): Promise<string> {
+export function ensurePythonVenv(name: string, requirements: readonly string[], log: (line: string) => void = () => undefined): Promise<string> {
   const venv = path.join(cacheDir(), name);
   // ".kafka-python-2.3.3": the marker the benchmark's venv has always had, so existing venvs are kept.
   const marker = path.join(venv, `.${requirements.map((r) => r.replace('==', '-').replace(/[^\w.+-]/g, '_')).join('+')}`);

@@ -1,12 +1,15 @@
 /**
  * One consumer over HTTPS (the Diaspora service's Confluent REST Proxy v2 routes), behind the same
  * ConsumerHandle as the Kafka consumer: a named instance in `<namespace>.<group>` (binary format,
- * no auto-commit), subscribed, long-poll fetches, explicit offset commits after onMessage resolved,
- * and the instance deleted on stop. An instance the service dropped (40403: idle, or the service
+ * no auto-commit), subscribed, long-poll fetches, and the instance deleted on stop. As in Kafka
+ * mode, up to `window` events per partition are in the flow at once (the next fetch goes out while
+ * they are), and the committed offset only advances over the finished prefix of each partition. An instance the service dropped (40403: idle, or the service
  * restarted) is created again with the same name and subscription; it resumes at the committed
  * offset, and the events that come a second time (already handed on) are counted and skipped.
  */
 import type { ConsumedMessage, ConsumerCallbacks, ConsumerHandle, ConsumerOptions, ConsumerState } from './connection-types';
+import { CommitWindow, DEFAULT_WINDOW, type Ticket } from './commit-window';
+import { OffsetCommitter, type CommitSource, type CommittedOffset } from './offset-committer';
 import { checkSameOrigin, REST_CODES, restRequest, RestError, type RestContext } from './rest-http';
 import { consumedRecord } from './rest-records';
 import { shortTopic } from './rest-producer';
@@ -15,11 +18,15 @@ const V2_JSON = 'application/vnd.kafka.v2+json';
 const BINARY_RECORDS = 'application/vnd.kafka.binary.v2+json';
 
 /**
- * During a long fetched batch, processed offsets are committed this often, so an instance the
- * service drops mid-batch costs at most this much fetched again.
+ * Finished offsets are committed in the background (one request at a time, coalesced) after this
+ * many events or this long after the first of them, so an instance the service drops mid-batch
+ * costs little fetched again.
  */
-const COMMIT_EVERY_RECORDS = 100;
-const COMMIT_EVERY_MS = 1_000;
+const COMMIT_PACING = { everyEvents: 100, maxDelayMs: 1_000 };
+/** A full window is looked at again this often (pause and stop are checked in between). */
+const FULL_WINDOW_WAIT_MS = 1_000;
+/** max_bytes of one fetch when the node does not say: about 4,000 events of 1 KB. */
+const DEFAULT_FETCH_BYTES = 4 * 1024 * 1024;
 
 /** The service allows this many instances per user at once. */
 export const INSTANCE_LIMIT = 4;
@@ -35,7 +42,7 @@ export interface RestConsumerOptions {
   callbacks?: ConsumerCallbacks;
   /** Long-poll time of one fetch (default 5 s; the service caps it at 30 s). */
   fetchTimeoutMs?: number;
-  /** max_bytes of one fetch (default 1 MiB). */
+  /** max_bytes of one fetch (default 4 MiB). */
   maxBytes?: number;
   /** Wait after a failure before trying again (default 2 s, doubling to 30 s). */
   retryMs?: number;
@@ -47,6 +54,11 @@ interface Offset {
   topic: string;
   partition: number;
   offset: number;
+}
+
+/** The events of one topic-partition in the flow (topic without the namespace, as committed). */
+interface PartitionFlow extends CommitSource {
+  window: CommitWindow;
 }
 
 export class RestConsumer implements ConsumerHandle {
@@ -65,8 +77,11 @@ export class RestConsumer implements ConsumerHandle {
   private readonly delivered = new Map<string, number>();
   /** Processed but not committed yet (auto-commit), or asked for (manual) and refused until the next fetch. */
   private readonly toCommit = new Map<string, Offset>();
-  /** Fetched records not handed on yet (the consumer was paused mid-batch). */
+  /** Fetched records not handed on yet (the window was full, or the consumer paused mid-batch). */
   private held: ConsumedMessage[] = [];
+  private readonly flows = new Map<string, PartitionFlow>();
+  private readonly windowSize: number;
+  private readonly committer: OffsetCommitter;
   /** Events the service sent a second time after an instance was re-created. */
   redelivered = 0;
   /** Instances created (the first one and each re-creation). */
@@ -75,6 +90,8 @@ export class RestConsumer implements ConsumerHandle {
   constructor(private readonly opts: RestConsumerOptions) {
     this.userId = opts.userId;
     this.subscriptions = [...new Set(opts.consumer.topics)];
+    this.windowSize = opts.consumer.window ?? DEFAULT_WINDOW;
+    this.committer = new OffsetCommitter((offsets) => this.commitFinished(offsets), (err) => this.commitFailed(err), COMMIT_PACING);
     this.loop = this.run();
   }
 
@@ -129,6 +146,8 @@ export class RestConsumer implements ConsumerHandle {
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
+      // What finishes from now on is not committed: the finished prefixes are frozen.
+      for (const flow of this.flows.values()) flow.window.close();
       this.abort.abort();
       this.wake?.();
     }
@@ -137,8 +156,10 @@ export class RestConsumer implements ConsumerHandle {
     const remaining = (): number => Math.max(100, deadline - Date.now());
     if (this.baseUri) {
       const base = this.baseUri;
-      this.baseUri = undefined;
+      await Promise.race([this.committer.flush(), sleep(remaining())]);
+      this.committer.cancel();
       await this.commitPending(remaining()).catch(() => undefined);
+      this.baseUri = undefined;
       await this.request({ method: 'DELETE', url: base, what: 'delete the consumer instance', timeoutMs: remaining() }).catch((err: unknown) => {
         if (!(err instanceof RestError && err.code === REST_CODES.instanceNotFound)) this.opts.log?.(`deleting the consumer instance: ${(err as Error).message}`);
       });
@@ -150,7 +171,7 @@ export class RestConsumer implements ConsumerHandle {
   private async run(): Promise<void> {
     let retryMs = this.opts.retryMs ?? 2_000;
     while (!this.stopped) {
-      if (this.subscriptions.length === 0 || (this.isPaused && this.held.length === 0)) {
+      if (this.subscriptions.length === 0 || this.isPaused) {
         if (this.subscriptions.length === 0 && this.subscribedTo.length > 0 && this.baseUri) await this.resubscribe().catch(() => undefined);
         await this.idle();
         continue;
@@ -159,11 +180,11 @@ export class RestConsumer implements ConsumerHandle {
         await this.ensureInstance();
         if (this.held.length === 0) {
           this.held = await this.fetch();
-          await this.commitPending();
+          // A fresh instance takes explicit offsets only once it has fetched (40903 before): try again.
+          for (const flow of this.flows.values()) this.committer.advanced(flow, 0);
         }
         this.setState('connected');
         await this.handOn();
-        await this.commitPending();
         retryMs = this.opts.retryMs ?? 2_000;
       } catch (err) {
         if (this.stopped) return;
@@ -193,7 +214,9 @@ export class RestConsumer implements ConsumerHandle {
     const body = {
       name: this.opts.instanceName,
       format: 'binary',
-      'auto.offset.reset': this.opts.consumer.fromBeginning ? 'earliest' : 'latest',
+      // A re-created instance resumes at the group's commit; where the group has none yet (the first
+      // commit was still under way), from the beginning, and what was handed on already is skipped.
+      'auto.offset.reset': this.opts.consumer.fromBeginning || this.delivered.size > 0 ? 'earliest' : 'latest',
       'auto.commit.enable': 'false',
     };
     const create = (): Promise<{ body: unknown }> =>
@@ -236,7 +259,7 @@ export class RestConsumer implements ConsumerHandle {
     const base = this.baseUri;
     if (!base) return [];
     const timeout = Math.min(30_000, this.opts.fetchTimeoutMs ?? 5_000);
-    const maxBytes = this.opts.maxBytes ?? 1024 * 1024;
+    const maxBytes = this.opts.maxBytes ?? DEFAULT_FETCH_BYTES;
     const answer = await this.request({
       method: 'GET',
       url: `${base}/records?timeout=${timeout}&max_bytes=${maxBytes}`,
@@ -253,39 +276,81 @@ export class RestConsumer implements ConsumerHandle {
     return records.filter((r) => wanted.has(r.topic));
   }
 
-  /** Hands the held records on, one at a time, each after the previous one's onMessage resolved. */
+  /**
+   * Hands the held records on in offset order without waiting for the flow, up to the window per
+   * partition; returns when everything held is in the flow (or on pause or stop).
+   */
   private async handOn(): Promise<void> {
-    let sinceCommit = 0;
-    let committedAt = Date.now();
     while (this.held.length > 0 && !this.stopped && !this.isPaused) {
-      if (sinceCommit >= COMMIT_EVERY_RECORDS || (sinceCommit > 0 && Date.now() - committedAt >= COMMIT_EVERY_MS)) {
-        await this.commitPending();
-        sinceCommit = 0;
-        committedAt = Date.now();
-      }
-      const record = this.held.shift() as ConsumedMessage;
+      const record = this.held[0];
       const key = `${record.topic}\u0000${record.partition}`;
       const offset = Number(record.offset);
       const seen = this.delivered.get(key);
       if (seen !== undefined && offset <= seen) {
+        this.held.shift();
         this.redelivered++;
         continue;
       }
-      try {
-        await this.opts.onMessage(record);
-      } catch (err) {
-        // Not handed on: it is tried again after the failure's backoff, as the Kafka consumer does.
-        this.held.unshift(record);
-        throw err;
+      const flow = this.flowOf(key, record);
+      if (flow.window.full) {
+        // Woken once a quarter of the window is free; the loop checks pause and stop again.
+        await flow.window.space(FULL_WINDOW_WAIT_MS);
+        continue;
       }
-      // A stop while the flow had the event: it is not committed, so it comes again next time.
-      if (this.stopped) return;
+      this.held.shift();
       this.delivered.set(key, offset);
-      if (this.opts.consumer.autoCommit) {
-        this.remember({ topic: shortTopic(record.topic, this.opts.namespace), partition: record.partition, offset });
-        sinceCommit++;
-      }
+      this.dispatch(flow, flow.window.admit(record.offset), record);
     }
+  }
+
+  private flowOf(key: string, record: ConsumedMessage): PartitionFlow {
+    let flow = this.flows.get(key);
+    if (!flow) {
+      const window = new CommitWindow(this.windowSize);
+      flow = {
+        topic: shortTopic(record.topic, this.opts.namespace),
+        partition: record.partition,
+        window,
+        get finishedThrough() {
+          return window.finishedThrough;
+        },
+      };
+      this.flows.set(key, flow);
+    }
+    return flow;
+  }
+
+  private dispatch(flow: PartitionFlow, ticket: Ticket, record: ConsumedMessage): void {
+    const finished = (): void => {
+      const advancedBy = flow.window.finish(ticket);
+      if (advancedBy > 0 && this.opts.consumer.autoCommit) this.committer.advanced(flow, advancedBy);
+    };
+    let outcome: Promise<void>;
+    try {
+      outcome = this.opts.onMessage(record);
+    } catch (err) {
+      outcome = Promise.reject(err);
+    }
+    outcome.then(finished, (err: unknown) => {
+      // Reported and counted as finished, as in Kafka mode: handing it on again would loop on the same failure.
+      if (!flow.window.closed) this.opts.callbacks?.onError?.(processingError(err, record), {});
+      finished();
+    });
+  }
+
+  /** The committer's request: Kafka's next offsets, committed as the REST proxy's last processed ones. */
+  private async commitFinished(offsets: CommittedOffset[]): Promise<void> {
+    if (!this.baseUri) throw new RestError('other', 'no consumer instance to commit on', 0, REST_CODES.instanceNotFound, false);
+    for (const o of offsets) this.remember({ topic: o.topic, partition: o.partition, offset: Number(o.offset) - 1 });
+    await this.commitPending();
+    // Refused for now (40903: a re-created instance that has not fetched yet): kept, and sent again after the next fetch.
+    if (this.toCommit.size > 0) throw new RestError('other', 'the new consumer instance takes commits after its first fetch', 409, REST_CODES.noPartitionsYet, false);
+  }
+
+  /** A dropped instance (40403) is re-created by the fetch loop; a fresh one (40903) commits after its fetch. */
+  private commitFailed(err: unknown): void {
+    const code = err instanceof RestError ? err.code : 0;
+    if (code !== REST_CODES.instanceNotFound && code !== REST_CODES.noPartitionsYet) this.opts.log?.(`committing offsets: ${(err as Error).message}`);
   }
 
   private remember(offset: Offset): void {
@@ -352,6 +417,11 @@ function sameTopics(a: string[], b: string[]): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function processingError(err: unknown, record: ConsumedMessage): RestError {
+  if (err instanceof RestError) return err;
+  return new RestError('other', `processing the event at ${record.topic} partition ${record.partition} offset ${record.offset} failed: ${(err as Error)?.message ?? String(err)}`, 0, 0, false);
 }
 
 /** The service refused a new instance because the user already holds the most it allows. */

@@ -3,6 +3,7 @@ import type { FabricClient, FabricDescription } from '../../fabric/contract';
 import type { FlowNode } from './child';
 
 export const TAB = 'bench-tab';
+export type Transport = 'kafka' | 'https';
 export const CONFIG = 'bench-cfg';
 
 export function tab(): FlowNode {
@@ -13,12 +14,13 @@ export function tab(): FlowNode {
  * A v3 config node in client-credentials mode. `withSecret` includes the client secret (the first
  * deploy); later deploys leave it out and Node-RED keeps the stored credentials (and the key).
  */
-export function configNode(fabric: FabricDescription, client: FabricClient, withSecret: boolean, id = CONFIG, name = 'bench'): FlowNode {
+export function configNode(fabric: FabricDescription, client: FabricClient, withSecret: boolean, id = CONFIG, name = 'bench', transport: Transport = 'kafka'): FlowNode {
   return {
     id,
     type: 'diaspora-config',
     name,
     api: 'v3',
+    transport,
     serviceUrl: fabric.serviceUrl,
     authUrl: fabric.authUrl,
     clientId: client.clientId,

@@ -5,7 +5,7 @@
  */
 import type { FabricClient, FabricDescription } from '../../fabric/contract';
 import type { FlowNode, NodeRedHost } from '../node-red/child';
-import { CONFIG, configNode, tab } from '../node-red/flows';
+import { CONFIG, configNode, tab, type Transport } from '../node-red/flows';
 import type { RunResult, SourceParams } from '../node-red/protocol';
 
 export class NodeRedSession {
@@ -16,6 +16,7 @@ export class NodeRedSession {
     private readonly fabric: FabricDescription,
     private readonly client: FabricClient,
     private readonly configName = 'bench',
+    private readonly transport: Transport = 'kafka',
   ) {}
 
   /** The runtime already has the config node's credentials (a restarted Node-RED with its user directory). */
@@ -27,7 +28,7 @@ export class NodeRedSession {
   async deploy(nodes: FlowNode[], configName = this.configName): Promise<number> {
     await this.host.readyArm(CONFIG);
     const started = Date.now();
-    await this.host.deploy([tab(), configNode(this.fabric, this.client, !this.deployed, CONFIG, configName), ...nodes], 'full');
+    await this.host.deploy([tab(), configNode(this.fabric, this.client, !this.deployed, CONFIG, configName, this.transport), ...nodes], 'full');
     this.deployed = true;
     const ready = await this.host.waitReady(CONFIG, 60_000);
     return ready.at - started;
@@ -35,7 +36,7 @@ export class NodeRedSession {
 
   /** Deploys only what changed (the config node keeps running). */
   async deployChanged(nodes: FlowNode[], configName = this.configName): Promise<void> {
-    await this.host.deploy([tab(), configNode(this.fabric, this.client, !this.deployed, CONFIG, configName), ...nodes], 'nodes');
+    await this.host.deploy([tab(), configNode(this.fabric, this.client, !this.deployed, CONFIG, configName, this.transport), ...nodes], 'nodes');
     this.deployed = true;
   }
 

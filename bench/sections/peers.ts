@@ -366,7 +366,7 @@ export async function peersSection(ctx: BenchContext, host: NodeRedHost): Promis
     const peerNames = [PEER_LABELS.kafkaSuite, PEER_LABELS.kafkajs, PEER_LABELS.oriolrius];
     const producerTable: Table = {
       id: 'peers-producer',
-      title: `7a. Producers against the other Node-RED Kafka packages: ${common}`,
+      title: `9a. Producers against the other Node-RED Kafka packages: ${common}`,
       columns: { perSecond: 'msg/s median (min–max)' },
       ratioMetric: 'perSecond',
       rows: rows(producerOutcomes, [PEER_LABELS.oursAck, PEER_LABELS.oursFire], peerNames, {
@@ -392,7 +392,7 @@ export async function peersSection(ctx: BenchContext, host: NodeRedHost): Promis
     }
     const consumerTable: Table = {
       id: 'peers-consumer',
-      title: `7b. Consumers against the other Node-RED Kafka packages, from the earliest offset, new group each run: ${common}`,
+      title: `9b. Consumers against the other Node-RED Kafka packages, from the earliest offset, new group each run: ${common}`,
       columns: { perSecond: 'msg/s median (min–max)', cpuUs: 'CPU µs/msg' },
       ratioMetric: 'perSecond',
       rows: consumerRows,

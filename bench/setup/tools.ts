@@ -7,12 +7,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir, repoRoot } from '../../fabric/contract';
-import { ensurePythonVenv } from '../../fabric/python-venv';
+import { ensurePythonVenv, KAFKA_PYTHON_VERSION } from '../../fabric/python-venv';
 import { findJava } from '../../fabric/kafka-broker';
 import { run, runOk } from '../lib/proc';
 import { say } from '../lib/log';
 
-export const KAFKA_PYTHON_VERSION = '2.3.3';
+export { KAFKA_PYTHON_VERSION } from '../../fabric/python-venv';
 export const KAFKA_TOOLS_VERSION = '3.9.2';
 
 export interface Tools {

@@ -1,7 +1,9 @@
 /**
  * The Diaspora SDK from PyPI (diaspora-event-sdk 0.5.1, unchanged) against the service emulator's
- * REST data plane: Client.produce / produce_batch and RESTConsumer, with kcat on the other side.
- * The SDK runs in a virtualenv in the fabric's cache folder (created on first use, about 20 s).
+ * REST data plane: Client.produce / produce_batch and RESTConsumer, with kcat on the other side, and
+ * the SDK's own Kafka path (KafkaProducer / KafkaConsumer) on the real broker, logged in with SCRAM
+ * instead of its MSK IAM token (see sdk_driver.py). The SDK runs in a virtualenv in the fabric's
+ * cache folder (created on first use, about 20 s).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,12 +13,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../../fabric/contract';
-import { ensurePythonVenv } from '../../fabric/python-venv';
+import { DIASPORA_SDK_VENV, ensurePythonVenv } from '../../fabric/python-venv';
 import { kcatConsumeAll, kcatProduce } from '../fixtures/kcat';
 import { RestUser, kcatTargetOf } from '../fabric/rest-user';
 import { ServiceHarness } from '../fabric/service-harness';
 
-export const DIASPORA_SDK_REQUIREMENT = 'diaspora-event-sdk==0.5.1';
 const DRIVER = path.join(repoRoot, 'test', 'interop', 'sdk_driver.py');
 const run = promisify(execFile);
 const b64 = (text: string): { b64: string } => ({ b64: Buffer.from(text).toString('base64') });
@@ -28,6 +29,9 @@ describe('interop: the Diaspora SDK (PyPI) produces and consumes over the emulat
   const sdkTopic = `sdk-${tag}`;
   const kcatTopic = `kc-${tag}`;
   const batchTopic = `sb-${tag}`;
+  const restToKafkaTopic = `rk-${tag}`;
+  const kafkaToRestTopic = `kr-${tag}`;
+  const topics = [sdkTopic, kcatTopic, batchTopic, restToKafkaTopic, kafkaToRestTopic];
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdk-user-'));
   let python: string;
   let user: RestUser;
@@ -52,15 +56,15 @@ describe('interop: the Diaspora SDK (PyPI) produces and consumes over the emulat
 
   before(async function () {
     this.timeout(900_000);
-    python = await ensurePythonVenv('sdk-venv', [DIASPORA_SDK_REQUIREMENT], (line) => process.stderr.write(`[sdk] ${line}\n`));
+    python = await ensurePythonVenv(DIASPORA_SDK_VENV.name, DIASPORA_SDK_VENV.requirements, (line) => process.stderr.write(`[sdk] ${line}\n`));
     await harness.start();
-    user = await new RestUser(harness, harness.clients[0]).init([sdkTopic, kcatTopic, batchTopic]);
+    user = await new RestUser(harness, harness.clients[0]).init(topics);
   });
   afterEach(function () {
     if (this.currentTest?.state === 'failed') process.stderr.write(`service log:\n${harness.logLines.join('\n')}\n`);
   });
   after(async () => {
-    if (user) for (const t of [sdkTopic, kcatTopic, batchTopic]) await harness.kafkaAdmin.deleteTopic(user.kafkaTopic(t)).catch(() => undefined);
+    if (user) for (const t of topics) await harness.kafkaAdmin.deleteTopic(user.kafkaTopic(t)).catch(() => undefined);
     await harness.close();
     fs.rmSync(userDir, { recursive: true, force: true });
   });
@@ -126,5 +130,30 @@ describe('interop: the Diaspora SDK (PyPI) produces and consumes over the emulat
     assert.deepEqual(out.commit_positions_after_drop, { type: 'CommitLostError', http_status: 404, error_code: 40403 });
     assert.equal(out.closed, true);
     assert.deepEqual((await harness.control('GET', '/_fabric/consumers')).body.instances, []);
+  });
+
+  it('the SDK\'s Kafka path and its REST path see the same bytes both ways, and so does kcat', async function () {
+    const out = await sdk('kafka_path', { rest_topic: restToKafkaTopic, kafka_topic: kafkaToRestTopic, group: `k-${tag}` });
+    // Client.produce (REST) → the SDK's KafkaConsumer: the service's compact JSON, raw bytes as sent.
+    assert.deepEqual(out.kafka_consumer, [
+      { key: b64('job-42'), value: b64('{"step":1,"loss":0.52}'), headers: [{ name: 'trace', value: b64('abc') }] },
+      { key: b64('raw-key'), value: b64('café bytes'), headers: [] },
+    ]);
+    const restWritten = await kcatConsumeAll(kcatTargetOf(harness), user.kafkaTopic(restToKafkaTopic));
+    assert.deepEqual(restWritten.map((r) => [r.key, r.payload, r.headers]), [
+      ['job-42', '{"step":1,"loss":0.52}', { trace: 'abc' }],
+      ['raw-key', 'café bytes', {}],
+    ]);
+    // The SDK's KafkaProducer (json.dumps, as Python writes it) → RESTConsumer and kcat, byte for byte.
+    const pythonJson = '{"step": 2, "note": "caf\\u00e9"}';
+    assert.deepEqual(out.rest_consumer, [
+      { offset: 0, topic: kafkaToRestTopic, key: b64('job-43'), value: b64(pythonJson), headers: [{ name: 'trace', value: b64('def') }] },
+      { offset: 1, topic: kafkaToRestTopic, key: null, value: b64('"done"'), headers: [] },
+    ]);
+    const kafkaWritten = await kcatConsumeAll(kcatTargetOf(harness), user.kafkaTopic(kafkaToRestTopic));
+    assert.deepEqual(kafkaWritten.map((r) => [r.key, r.payload, r.headers]), [
+      ['job-43', pythonJson, { trace: 'def' }],
+      [null, '"done"', {}],
+    ]);
   });
 });

@@ -13,13 +13,15 @@ import datetime
 import json
 import os
 import sys
+import time
 import urllib.request
 
 import diaspora_event_sdk.sdk.client as client_module
+import kafka
 
 client_module.get_web_service_url = lambda environment=None: os.environ["DIASPORA_TEST_SERVICE_URL"]
 
-from diaspora_event_sdk import Client, CommitLostError, RESTConsumer, WebAPIError  # noqa: E402
+from diaspora_event_sdk import Client, CommitLostError, KafkaConsumer, KafkaProducer, RESTConsumer, WebAPIError  # noqa: E402
 
 
 def plain(value):
@@ -161,7 +163,63 @@ def recover(client: Client, args: dict) -> dict:
     return out
 
 
-SCENARIOS = {"produce": produce, "produce_batch": produce_batch, "consume": consume, "recover": recover}
+def local_broker_login(client: Client) -> dict:
+    """The one setting the SDK's Kafka path cannot keep here: its login. The SDK signs an AWS MSK IAM
+    token for SASL/OAUTHBEARER over SASL_SSL, which only MSK's own brokers can check; the local broker
+    takes the same Diaspora key as SCRAM-SHA-512 (user = the subject, password = the secret key).
+    Passed as the SDK's own extra configs, which it lays over its defaults; the rest is the SDK's."""
+    key = client.create_key()  # the SDK's classes ask for it again and get the same key
+    login = {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": client.subject_openid,
+        "sasl_plain_password": key["secret_key"],
+    }
+    # A fresh key reaches the broker after the service's propagation delay: wait until it logs in
+    # (kafka-python's own consumer, without a pinned api_version, connects when it is created).
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            kafka.KafkaConsumer(bootstrap_servers=key["endpoint"], **login).close()
+            return login
+        except Exception:  # noqa: BLE001 - not accepted yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def kafka_headers(headers) -> list:
+    return [{"name": name, "value": value} for name, value in headers or []]
+
+
+def kafka_path(client: Client, args: dict) -> dict:
+    """REST → the SDK's KafkaConsumer, and the SDK's KafkaProducer → RESTConsumer."""
+    rest_topic, kafka_topic = args["rest_topic"], args["kafka_topic"]
+    login = local_broker_login(client)
+    client.produce(rest_topic, {"step": 1, "loss": 0.52}, key="job-42", headers={"trace": b"abc"})
+    client.produce(rest_topic, "caf\u00e9 bytes".encode(), key=b"raw-key")
+    consumer = KafkaConsumer(
+        f"{client.namespace}.{rest_topic}", group_id=f"{client.namespace}.{args['group']}", auto_offset_reset="earliest", **login
+    )
+    read: list = []
+    deadline = time.monotonic() + 60
+    while len(read) < 2 and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=1000).values():
+            read.extend({"key": r.key, "value": r.value, "headers": kafka_headers(r.headers)} for r in batch)
+    consumer.close()
+
+    producer = KafkaProducer(f"{client.namespace}.{kafka_topic}", acks="all", **login)
+    producer.send(f"{client.namespace}.{kafka_topic}", {"step": 2, "note": "caf\u00e9"}, key=b"job-43", headers=[("trace", b"def")])
+    producer.send(f"{client.namespace}.{kafka_topic}", "done")
+    producer.flush()
+    producer.close()
+    with RESTConsumer(args["group"], client=client, format="binary", auto_offset_reset="earliest") as rest:
+        rest.subscribe([kafka_topic])
+        fetched = summary(fetch_until(rest, 2))
+    return {"kafka_consumer": read, "rest_consumer": fetched}
+
+
+SCENARIOS = {"produce": produce, "produce_batch": produce_batch, "consume": consume, "recover": recover, "kafka_path": kafka_path}
 
 
 def main() -> None:

@@ -69,7 +69,7 @@ describe('REST consumer', function () {
     assert.equal(fake.instances.size, 0, 'instance deleted');
   });
 
-  it('commits during a long fetched batch, every 100 events, so a dropped instance costs little', async function () {
+  it('commits during a long fetched batch, from 100 finished events on, so a dropped instance costs little', async function () {
     fake.maxRecordsPerFetch = 1000;
     produce('t', 250);
     const got: ConsumedMessage[] = [];
@@ -77,7 +77,38 @@ describe('REST consumer', function () {
     await until('250 events', () => got.length === 250);
     await until('the last commit', () => fake.committed.get('g1 t') === 250);
     const committed = fake.requests.filter((r) => r.path.endsWith('/offsets')).map((r) => (r.body as { offsets: Array<{ offset: number }> }).offsets[0].offset);
-    assert.deepEqual(committed, [99, 199, 249]);
+    assert.equal(committed[0], 99, 'the first commit after 100 finished events, before the batch ended');
+    assert.equal(committed.at(-1), 249);
+    assert.deepEqual(committed, [...committed].sort((a, b) => a - b), 'commits only move forward');
+  });
+
+  it('hands on up to the window per partition without waiting for the flow, and commits only the finished prefix', async function () {
+    fake.maxRecordsPerFetch = 1000;
+    produce('t', 10);
+    const got: ConsumedMessage[] = [];
+    const release = new Map<string, () => void>();
+    start(got, {
+      consumer: { topics: [`${NS}.t`], groupId: 'g1', fromBeginning: true, autoCommit: true, window: 4 },
+      onMessage: (m) => {
+        got.push(m);
+        return new Promise<void>((r) => release.set(m.offset, r));
+      },
+    });
+    await until('a full window', () => got.length === 4);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(got.length, 4, 'no fifth event while four are unfinished');
+    for (const offset of ['1', '2', '3']) release.get(offset)?.();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(got.length, 4, 'offset 0 holds the window: nothing is committed or handed on past it');
+    assert.equal(fake.committed.get('g1 t'), undefined);
+    release.get('0')?.();
+    await until('the rest', () => got.length === 8);
+    await until('the commit of the finished prefix', () => fake.committed.get('g1 t') === 4);
+    for (const offset of ['4', '5', '6', '7']) release.get(offset)?.();
+    await until('the last two', () => got.length === 10);
+    for (const offset of ['8', '9']) release.get(offset)?.();
+    await until('every event committed', () => fake.committed.get('g1 t') === 10);
+    assert.deepEqual(got.map((m) => m.offset), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
   it('commits only what onMessage finished: a stop while the flow holds an event leaves it uncommitted', async function () {
@@ -90,11 +121,11 @@ describe('REST consumer', function () {
         if (m.offset === '1') await new Promise<void>((r) => (release = r));
       },
     });
-    await until('the second event', () => got.length === 2);
+    await until('the three events in the flow', () => got.length === 3);
     const stopping = consumer.stop(2000);
     release();
     await stopping;
-    assert.equal(fake.committed.get('g1 t'), 1, 'only offset 0 is committed');
+    assert.equal(fake.committed.get('g1 t'), 1, 'only offset 0 is committed: offset 2 finished, but after the unfinished 1');
   });
 
   it('after the service dropped the instance (40403): re-creates it, re-subscribes, continues from the committed offset and counts what came twice', async function () {
@@ -147,22 +178,22 @@ describe('REST consumer', function () {
     assert.match(errors[0], /not on its own origin .* refusing to send the Globus token there/);
   });
 
-  it('an event whose onMessage failed is handed on again after the backoff, and only then committed', async function () {
+  it('an event whose onMessage failed is reported and counted finished, as in Kafka mode: the next ones go on', async function () {
     produce('t', 2);
     const got: ConsumedMessage[] = [];
-    let failures = 1;
-    const errors: string[] = [];
+    const errors: Array<{ message: string; restart: unknown }> = [];
     start(got, {
       onMessage: async (m) => {
-        if (m.offset === '0' && failures-- > 0) throw new Error('flow failed');
+        if (m.offset === '0') throw new Error('flow failed');
         got.push(m);
       },
-      callbacks: { onError: (e) => errors.push(e.message) },
+      callbacks: { onError: (e, info) => errors.push({ message: e.message, restart: info.restartInMs }) },
     });
-    await until('both events', () => got.length === 2);
-    assert.deepEqual(got.map((m) => m.offset), ['0', '1']);
-    assert.deepEqual(errors, ['flow failed']);
     await until('the commit', () => fake.committed.get('g1 t') === 2);
+    assert.deepEqual(got.map((m) => m.offset), ['1']);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0].message, /offset 0 failed: flow failed/);
+    assert.equal(errors[0].restart, undefined, 'one event, not a consumer restart');
   });
 
   it('pause stops handing on events; resume goes on from where it stopped', async function () {
