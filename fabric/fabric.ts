@@ -24,7 +24,7 @@ import {
   startKafkaBroker,
   stopKafkaBroker,
 } from './kafka-broker';
-import { DIASPORA_RESOURCE_SERVER, SDK_NATIVE_CLIENT_ID } from '../lib/globus-constants';
+import { DIASPORA_RESOURCE_SERVER, SDK_NATIVE_CLIENT_ID } from '../lib/globus/constants';
 import { pollUntil } from './poll';
 import { isOwnProcess, spawnDetached, stopOwnProcess } from './processes';
 

@@ -10,9 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FabricClient, FabricDescription } from '../../fabric/contract';
 import { startFabric, stopFabric } from '../../fabric/fabric';
-import { createDiasporaService, type DiasporaService } from '../../lib/diaspora-service';
-import { GlobusAuth } from '../../lib/globus-auth';
-import { diasporaToken } from '../../lib/globus-tokens';
+import { createDiasporaService, type DiasporaService } from '../../lib/diaspora-service/service';
+import { GlobusAuth } from '../../lib/globus/auth';
+import { diasporaToken } from '../../lib/globus/tokens';
 import { say } from '../lib/log';
 
 export const BENCH_PORT_BASE = 19800;

@@ -1,5 +1,5 @@
 /** Validation of a GET /v2/oauth2/authorize request (and of the same fields echoed back by the login form). */
-import { AUTH_CODE_PAGE_PATH } from '../../lib/globus-constants';
+import { AUTH_CODE_PAGE_PATH } from '../../lib/globus/constants';
 import { OAuthError } from './oauth-error';
 import { S256_CHALLENGE } from './pkce';
 import { groupScopes, parseScopeParam } from './scopes';

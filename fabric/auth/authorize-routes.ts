@@ -1,6 +1,6 @@
 /** GET/POST /v2/oauth2/authorize (sign-in form) and GET /v2/web/auth-code (the page that shows the code). */
 import express, { type Request, type Response, type Router } from 'express';
-import { AUTH_CODE_PAGE_PATH } from '../../lib/globus-constants';
+import { AUTH_CODE_PAGE_PATH } from '../../lib/globus/constants';
 import { AuthorizeError, parseAuthorizationRequest, requestFormFields } from './authorize-request';
 import { authCodePage, errorPage, loginPage } from './pages';
 import { nowSeconds } from './token-store';

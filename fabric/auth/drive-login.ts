@@ -3,7 +3,7 @@
  * authorize URL, submit the emulator's sign-in form, follow the redirect and read the code from the
  * auth-code page (or from the loopback redirect URL).
  */
-import { AUTH_CODE_PAGE_PATH } from '../../lib/globus-constants';
+import { AUTH_CODE_PAGE_PATH } from '../../lib/globus/constants';
 
 export interface NativeLoginInput {
   authorizeUrl: string | URL;

@@ -1,6 +1,6 @@
 /** Userinfo, token introspection and token revocation. */
 import express, { type Request, type Router } from 'express';
-import { GLOBUS_AUTH_RESOURCE_SERVER } from '../../lib/globus-constants';
+import { GLOBUS_AUTH_RESOURCE_SERVER } from '../../lib/globus/constants';
 import { authenticateClient, authenticateConfidentialClient } from './client-auth';
 import { invalidRequest, invalidToken } from './oauth-error';
 import type { EmulatorContext } from './context';

@@ -1,6 +1,6 @@
 /** Which resource server each scope belongs to, as Globus Auth groups them into one token per server. */
 import { OAuthError, invalidScope } from './oauth-error';
-import { GLOBUS_AUTH_RESOURCE_SERVER } from '../../lib/globus-constants';
+import { GLOBUS_AUTH_RESOURCE_SERVER } from '../../lib/globus/constants';
 
 /** Scopes served by Globus Auth itself (its token is the one userinfo accepts). */
 export const GLOBUS_AUTH_SCOPES: ReadonlySet<string> = new Set([

@@ -2,7 +2,7 @@
  * Globus's token response: one token per resource server; the first requested server's token at the
  * top level, the others in `other_tokens`, each with the same fields.
  */
-import { GLOBUS_AUTH_RESOURCE_SERVER } from '../../lib/globus-constants';
+import { GLOBUS_AUTH_RESOURCE_SERVER } from '../../lib/globus/constants';
 import { groupScopes } from './scopes';
 import type { EmulatorContext } from './context';
 import type { GrantType, TokenRecord } from './token-store';

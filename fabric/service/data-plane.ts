@@ -8,7 +8,7 @@
  * reason each admin operation has an admin client of its own.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type ConsumerConfig, type Message, type Producer, type RecordMetadata } from 'kafkajs';
-import { registerCompressionCodecs } from '../../lib/kafka-codecs';
+import { registerCompressionCodecs } from '../../lib/kafka/codecs';
 import { REST_ERRORS, RestError } from './rest-errors';
 
 export interface BrokerLogin {

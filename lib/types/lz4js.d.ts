@@ -1,4 +1,4 @@
-// lz4js ships no type declarations; only the block-level functions used by lib/lz4-frame.ts are declared.
+// lz4js ships no type declarations; only the block-level functions used by lib/kafka/lz4-frame.ts are declared.
 declare module 'lz4js' {
   /** Compresses src[sIndex, sIndex+sLength) into dst; returns the compressed size, 0 when nothing matched. */
   export function compressBlock(

@@ -5,9 +5,9 @@
  */
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import { AuthError } from '../../lib/globus-auth';
-import { DiasporaServiceError } from '../../lib/diaspora-service';
-import { SessionError } from '../../lib/diaspora-session';
+import { AuthError } from '../../lib/globus/auth';
+import { DiasporaServiceError } from '../../lib/diaspora-service/service';
+import { SessionError } from '../../lib/session/session';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { readFabricPreset } from './fabric-preset';
 import { liveSnapshot } from '../shared/live-registry';

@@ -3,9 +3,9 @@
  * connection manager, fanned out to every flow node that uses it (the core MQTT broker node's model).
  */
 import type { Node, NodeAPI, NodeDef, NodeStatus } from 'node-red';
-import { DiasporaSession } from '../../lib/diaspora-session';
-import { kafkaTopicName } from '../../lib/diaspora-service';
-import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '../../lib/session-types';
+import { DiasporaSession } from '../../lib/session/session';
+import { kafkaTopicName } from '../../lib/diaspora-service/service';
+import type { SecretStore, SessionSettings, SessionState, StoredSecrets } from '../../lib/session/types';
 import type { DiasporaConfigNode } from '../shared/config-node';
 import type { Translate } from '../shared/catalog';
 import { statusForState } from '../shared/status';

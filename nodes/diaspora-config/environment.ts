@@ -5,7 +5,7 @@
  * unresolved into an actionable error, and keeps the reference, never the value it stood for, in
  * what the runtime writes back to Node-RED's credentials.
  */
-import type { StoredSecrets } from '../../lib/session-types';
+import type { StoredSecrets } from '../../lib/session/types';
 
 /** Node-RED's two forms, `${NAME}` and the older `$(NAME)` (its flows/util.js). */
 const REFERENCE = /^\$(?:\{(\S+)\}|\((\S+)\))$/;

@@ -3,8 +3,8 @@
  * property is added here, with a field in diaspora-config.html and, if the runtime uses it, a line in
  * settings.ts.
  */
-import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
-import { isBrokerAddress, splitList } from '../../lib/kafka-names';
+import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../lib/globus/constants';
+import { isBrokerAddress, splitList } from '../../lib/kafka/names';
 import { isHttpUrl, isPositiveNumber, isWholeNumber, type CredentialSchema, type NodeValues, type Problem, type Schema } from '../shared/schema';
 
 export const CONFIG_TYPE = 'diaspora-config';

@@ -9,7 +9,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { StoredSecrets } from '../../lib/session-types';
+import type { StoredSecrets } from '../../lib/session/types';
 
 /** The fields only the runtime writes (the editor edits clientSecret and ca). */
 export const RUNTIME_FIELDS = ['tokens', 'tokensFor', 'accessKey', 'secretKey', 'endpoint', 'keyCreatedAt', 'keyFor'] as const;

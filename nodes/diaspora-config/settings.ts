@@ -1,7 +1,7 @@
 /** Reads and checks the config node's properties through its schema (schema.ts). */
-import type { SessionSettings } from '../../lib/session-types';
-import { SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
-import { isBrokerAddress, splitList } from '../../lib/kafka-names';
+import type { SessionSettings } from '../../lib/session/types';
+import { SDK_NATIVE_CLIENT_ID } from '../../lib/globus/constants';
+import { isBrokerAddress, splitList } from '../../lib/kafka/names';
 import { readOption, readText } from '../shared/read-settings';
 import { isPositiveNumber, problemOf, valueOf } from '../shared/schema';
 import { API_VERSIONS, AUTH_MODES, CONFIG_SCHEMA, KAFKA_AUTHS, TRANSPORTS } from './schema';

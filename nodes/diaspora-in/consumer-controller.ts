@@ -4,12 +4,12 @@
  * messages, and stopped (bounded) on close. Free of Node-RED's runtime: the node passes callbacks.
  */
 import type { NodeStatus } from 'node-red';
-import type { Connections, ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/connection-types';
-import { checkTopicName, type KafkaClientError } from '../../lib/kafka-errors';
+import type { Connections, ConsumedMessage, ConsumerHandle, ConsumerState } from '../../lib/session/connection-types';
+import { checkTopicName, type KafkaClientError } from '../../lib/kafka/errors';
 import { PayloadError } from '../../lib/payload';
-import { isReady } from '../../lib/session-machine';
-import type { SessionState } from '../../lib/session-types';
-import { INSTANCE_LIMIT } from '../../lib/rest-consumer';
+import { isReady } from '../../lib/session/machine';
+import type { SessionState } from '../../lib/session/types';
+import { INSTANCE_LIMIT } from '../../lib/https/consumer';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../shared/config-node';
 import { held, idle, problem, waiting, working } from '../shared/status';

@@ -1,7 +1,7 @@
 /** A consumed Kafka record as the Node-RED message diaspora-in sends. */
 import { isUtf8 } from 'node:buffer';
 import type { NodeMessage } from 'node-red';
-import type { ConsumedMessage } from '../../lib/connection-types';
+import type { ConsumedMessage } from '../../lib/session/connection-types';
 import { decodeHeaders, decodePayload, type PayloadFormat } from '../../lib/payload';
 
 /** Where the message came from, as `msg.diaspora` carries it (enough to commit it in manual mode). */

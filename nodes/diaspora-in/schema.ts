@@ -1,6 +1,6 @@
 /** diaspora-in's properties. A new property is added here, as a field in diaspora-in.html and in settings.ts. */
-import { DEFAULT_WINDOW } from '../../lib/commit-window';
-import { isTopicName, splitList } from '../../lib/kafka-names';
+import { DEFAULT_WINDOW } from '../../lib/commits/window';
+import { isTopicName, splitList } from '../../lib/kafka/names';
 import { isWholeNumber } from '../shared/schema';
 import { CONFIG_TYPE } from '../diaspora-config/schema';
 import type { Problem, Schema } from '../shared/schema';
@@ -43,6 +43,6 @@ export const IN_SCHEMA: Schema = {
   groupId: { value: '', check: groupId },
   format: { value: 'auto', required: true, options: FORMATS },
   commit: { value: 'auto', required: true, options: COMMIT_MODES },
-  /** Events per partition in the flow at once; empty: DEFAULT_WINDOW (lib/commit-window.ts). */
+  /** Events per partition in the flow at once; empty: DEFAULT_WINDOW (lib/commits/window.ts). */
   window: { value: '', check: windowSize },
 };

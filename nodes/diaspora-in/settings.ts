@@ -1,6 +1,6 @@
 /** Reads and checks diaspora-in's properties through its schema (schema.ts); a bad value is a clear error at deploy time. */
-import { DEFAULT_WINDOW } from '../../lib/commit-window';
-import { splitList } from '../../lib/kafka-names';
+import { DEFAULT_WINDOW } from '../../lib/commits/window';
+import { splitList } from '../../lib/kafka/names';
 import type { PayloadFormat } from '../../lib/payload';
 import { readOption, readText } from '../shared/read-settings';
 import { problemOf } from '../shared/schema';

@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { isReady } from '../../lib/session-machine';
+import { isReady } from '../../lib/session/machine';
 import { formatBytes } from '../../lib/format-bytes';
 import { Spool, SpoolDiskError } from '../../lib/spool/spool';
 import { catalog } from '../shared/catalog';

@@ -4,10 +4,10 @@
  * on disk (drained in order on `ready`) or an immediate failure. Every event ends in exactly one
  * `settle` call; nothing is dropped silently.
  */
-import type { Connections, OutRecord, ProducerHandle, RecordMetadata, SendOptions } from '../../lib/connection-types';
-import { isKafkaClientError, type KafkaClientError } from '../../lib/kafka-errors';
-import { isReady, isWorthWaiting } from '../../lib/session-machine';
-import type { SessionState } from '../../lib/session-types';
+import type { Connections, OutRecord, ProducerHandle, RecordMetadata, SendOptions } from '../../lib/session/connection-types';
+import { isKafkaClientError, type KafkaClientError } from '../../lib/kafka/errors';
+import { isReady, isWorthWaiting } from '../../lib/session/machine';
+import type { SessionState } from '../../lib/session/types';
 import { Drainer, type Delivery } from '../../lib/spool/drain';
 import { SpoolFullError, type Spool } from '../../lib/spool/spool';
 import { withTimeout } from '../../lib/with-timeout';

@@ -3,7 +3,7 @@
  * unregister_topic / list_topics. A refusal by the service ends in `done(err)` so Catch nodes see it.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
-import type { TopicAnswer } from '../../lib/diaspora-service';
+import type { TopicAnswer } from '../../lib/diaspora-service/service';
 import { catalog } from '../shared/catalog';
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../shared/config-node';
 import { noConfigStatus, problem, working } from '../shared/status';

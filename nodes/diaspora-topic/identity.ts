@@ -1,6 +1,6 @@
 /** Waiting for a session's Globus identity: topic calls need the subject, not a usable Kafka key. */
-import type { DiasporaSession } from '../../lib/diaspora-session';
-import type { SessionState } from '../../lib/session-types';
+import type { DiasporaSession } from '../../lib/session/session';
+import type { SessionState } from '../../lib/session/types';
 
 export class IdentityError extends Error {
   override name = 'IdentityError';

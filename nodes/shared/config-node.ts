@@ -1,7 +1,7 @@
 /** What a flow node may use of its `diaspora-config` node (the `fabric` property). */
 import type { Node, NodeStatus } from 'node-red';
-import type { DiasporaSession } from '../../lib/diaspora-session';
-import type { SessionState } from '../../lib/session-types';
+import type { DiasporaSession } from '../../lib/session/session';
+import type { SessionState } from '../../lib/session/types';
 
 export interface DiasporaConfigNode extends Node {
   readonly session: DiasporaSession;

@@ -3,10 +3,10 @@
  * key age, readiness and its history of the last hour) and each flow node's live figures (events
  * per second, and for consumers the lag). Nothing secret: the same state the config dialog shows.
  */
-import type { DiasporaSession } from '../../lib/diaspora-session';
-import type { LagPoller } from '../../lib/consumer-lag';
+import type { DiasporaSession } from '../../lib/session/session';
+import type { LagPoller } from '../../lib/kafka/consumer-lag';
 import type { RateMeter } from '../../lib/rate-meter';
-import type { SessionStateFields } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session/types';
 import type { LiveSnapshot, StateChange } from './live-snapshot';
 
 export type { LiveSnapshot };

@@ -1,5 +1,5 @@
 /** What the runtime pushes to the editor's Diaspora sidebar (live-registry.ts builds it; the sidebar draws it). */
-import type { SessionStateFields } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session/types';
 
 /** A readiness state and when it began. */
 export interface StateChange {

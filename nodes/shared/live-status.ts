@@ -9,8 +9,8 @@
  * then show their plain status, run no timers and are not listed in the sidebar.
  */
 import type { Node, NodeAPI, NodeStatus } from 'node-red';
-import type { Connections } from '../../lib/connection-types';
-import { LagPoller } from '../../lib/consumer-lag';
+import type { Connections } from '../../lib/session/connection-types';
+import { LagPoller } from '../../lib/kafka/consumer-lag';
 import { formatRate, RateMeter } from '../../lib/rate-meter';
 import { listNode } from './live-registry';
 import type { Translate } from './catalog';

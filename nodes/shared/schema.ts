@@ -5,7 +5,7 @@
  * so a property missing from an imported flow gets the same value in the dialog and at run time.
  * Imports nothing from Node-RED or Node.js: it is bundled into the editor too.
  */
-import { isTopicName } from '../../lib/kafka-names';
+import { isTopicName } from '../../lib/kafka/names';
 
 /** What is wrong with a value: a code (a key under `<type>.errors.` in the node's catalog) and its parameters. */
 export interface Problem {

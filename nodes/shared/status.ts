@@ -5,7 +5,7 @@
  * node's own catalog.
  */
 import type { NodeStatus } from 'node-red';
-import type { SessionState } from '../../lib/session-types';
+import type { SessionState } from '../../lib/session/types';
 import type { Translate } from './catalog';
 
 export const working = (text: string): NodeStatus => ({ fill: 'green', shape: 'dot', text });

@@ -13,7 +13,7 @@ import {
   DIASPORA_SCOPE,
   GLOBUS_AUTH_RESOURCE_SERVER,
   SDK_NATIVE_CLIENT_ID,
-} from '../../lib/globus-constants';
+} from '../../lib/globus/constants';
 
 const TOKEN_FORMAT = /^\w{33,254}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import type { FabricDescription } from '../../fabric/contract';
 import { defaultNamespace } from '../../fabric/service/names';
-import { DIASPORA_SCOPE } from '../../lib/globus-constants';
+import { DIASPORA_SCOPE } from '../../lib/globus/constants';
 import { loadFabric } from '../fixtures/fabric';
 import { fabricControl } from '../fixtures/fabric-control';
 import { kcatConsumeAll } from '../fixtures/kcat';

@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startServiceEmulator } from '../../fabric/service-emulator';
 import { defaultNamespace } from '../../fabric/service/names';
-import { DIASPORA_RESOURCE_SERVER } from '../../lib/globus-constants';
+import { DIASPORA_RESOURCE_SERVER } from '../../lib/globus/constants';
 import { canLogIn, consume, produce, waitForLogin } from './kafka-probes';
 import { KEY_DELAY_MS, ServiceHarness } from './service-harness';
 

@@ -13,7 +13,7 @@ import { fabricFile, type FabricClient } from '../../fabric/contract';
 import { createFabricKafkaAdmin } from '../../fabric/kafka-admin';
 import type { FabricKafkaAdmin } from '../../fabric/kafka-admin-api';
 import { startServiceEmulator, type RunningServiceEmulator, type ServiceEmulatorOptions } from '../../fabric/service-emulator';
-import { DIASPORA_RESOURCE_SERVER, DIASPORA_SCOPE, SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
+import { DIASPORA_RESOURCE_SERVER, DIASPORA_SCOPE, SDK_NATIVE_CLIENT_ID } from '../../lib/globus/constants';
 import { loadFabric } from '../fixtures/fabric';
 
 export const KEY_DELAY_MS = 1500;

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import { driveNativeLogin } from '../../fabric/auth/drive-login';
-import type { SessionStateFields } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session/types';
 import { eventually, nodeRedHelper, type FlowNode, type NodeModule } from '../fixtures/node-red';
 import { catchNode, inject, Sink, sinkNode, tab } from '../nodes/flow-support';
 import { listFiles } from '../fixtures/user-dir';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import diasporaTopic = require('../../nodes/diaspora-topic/diaspora-topic');
-import { DIASPORA_RESOURCE_SERVER } from '../../lib/globus-constants';
+import { DIASPORA_RESOURCE_SERVER } from '../../lib/globus/constants';
 import { eventually, nodeRedHelper, sleep, type FlowNode, type NodeModule } from '../fixtures/node-red';
 import { catchNode, inject, Sink, sinkNode, tab, type Msg } from '../nodes/flow-support';
 import { faultFabric, type FaultFabric } from './support/fault-fabric';

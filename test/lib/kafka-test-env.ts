@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import { fabricFile } from '../../fabric/contract';
 import { createFabricKafkaAdmin } from '../../fabric/kafka-admin';
 import type { FabricKafkaAdmin } from '../../fabric/kafka-admin-api';
-import type { ConnectionManager } from '../../lib/connection-manager';
-import type { ConnectionSettings, ConsumedMessage, KafkaLogger } from '../../lib/connection-types';
+import type { ConnectionManager } from '../../lib/kafka/connection-manager';
+import type { ConnectionSettings, ConsumedMessage, KafkaLogger } from '../../lib/session/connection-types';
 import { loadFabric } from '../fixtures/fabric';
 
 export interface KafkaTestEnv {

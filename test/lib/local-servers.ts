@@ -6,7 +6,7 @@ import { generateIdentities, type FabricIdentities } from '../../fabric/identiti
 import { startAuthEmulator } from '../../fabric/auth-emulator';
 import { fabricFile } from '../../fabric/contract';
 import { loadFabric } from '../fixtures/fabric';
-import { DIASPORA_RESOURCE_SERVER, SDK_NATIVE_CLIENT_ID } from '../../lib/globus-constants';
+import { DIASPORA_RESOURCE_SERVER, SDK_NATIVE_CLIENT_ID } from '../../lib/globus/constants';
 
 export const NATIVE_CLIENT_ID = SDK_NATIVE_CLIENT_ID;
 

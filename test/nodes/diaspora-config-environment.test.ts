@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FabricDescription } from '../../fabric/contract';
-import type { SessionStateFields } from '../../lib/session-types';
+import type { SessionStateFields } from '../../lib/session/types';
 import { loadFabric } from '../fixtures/fabric';
 import { api, startNodeRed, type NodeRedProcess } from '../fixtures/node-red-runner';
 import { eventually } from '../fixtures/node-red';

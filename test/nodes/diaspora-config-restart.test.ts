@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FabricDescription } from '../../fabric/contract';
 import { driveNativeLogin } from '../../fabric/auth/drive-login';
-import type { SessionState } from '../../lib/session-types';
+import type { SessionState } from '../../lib/session/types';
 import { openSecretFile } from '../../nodes/diaspora-config/secret-file';
 import { credentialKey } from '../../nodes/shared/node-red-internals';
 import { loadFabric } from '../fixtures/fabric';

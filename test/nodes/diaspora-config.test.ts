@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import { statusForState } from '../../nodes/shared/status';
-import type { ErrorReason, SessionState, SessionStateFields } from '../../lib/session-types';
+import type { ErrorReason, SessionState, SessionStateFields } from '../../lib/session/types';
 import type { FabricClient, FabricDescription, FabricUser } from '../../fabric/contract';
 import { driveNativeLogin } from '../../fabric/auth/drive-login';
 import { loadFabric } from '../fixtures/fabric';

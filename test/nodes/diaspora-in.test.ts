@@ -12,7 +12,7 @@ import diasporaTopic = require('../../nodes/diaspora-topic/diaspora-topic');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import diasporaIn = require('../../nodes/diaspora-in/diaspora-in');
 import { isDiasporaConfigNode, type DiasporaConfigNode } from '../../nodes/shared/config-node';
-import { kafkaTopicName, namespaceForSubject } from '../../lib/diaspora-service';
+import { kafkaTopicName, namespaceForSubject } from '../../lib/diaspora-service/service';
 import type { FabricClient, FabricDescription } from '../../fabric/contract';
 import { createFabricKafkaAdmin } from '../../fabric/kafka-admin';
 import { loadFabric } from '../fixtures/fabric';

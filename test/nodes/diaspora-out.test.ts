@@ -13,7 +13,7 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import diasporaConfig = require('../../nodes/diaspora-config/diaspora-config');
 import diasporaOut = require('../../nodes/diaspora-out/diaspora-out');
 import type { FabricDescription } from '../../fabric/contract';
-import { registerCompressionCodecs } from '../../lib/kafka-codecs';
+import { registerCompressionCodecs } from '../../lib/kafka/codecs';
 import { withTimeout } from '../../lib/with-timeout';
 import type { DiasporaConfigNode } from '../../nodes/shared/config-node';
 import { loadFabric } from '../fixtures/fabric';

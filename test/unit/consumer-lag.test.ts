@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lagOf, LagPoller, type PartitionOffsets } from '../../lib/consumer-lag';
+import { lagOf, LagPoller, type PartitionOffsets } from '../../lib/kafka/consumer-lag';
 
 const p = (partition: number, high: number, committed: number): PartitionOffsets => ({ topic: 't', partition, high, committed });
 

@@ -1,5 +1,5 @@
 /** diaspora-config's editor: bundled into diaspora-config.html at build time (scripts/build-editor.js). */
-import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../../lib/globus-constants';
+import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../../lib/globus/constants';
 import { admin, failureText, type FabricPreset } from '../../shared/editor/admin-client';
 import { editorCredentials, editorDefaults, fieldPrefix, showDefaultsForMissing } from '../../shared/editor/definition';
 import { translator } from '../../shared/editor/i18n';

@@ -1,5 +1,5 @@
 /** diaspora-in's editor: bundled into diaspora-in.html at build time (scripts/build-editor.js). */
-import { splitList } from '../../../lib/kafka-names';
+import { splitList } from '../../../lib/kafka/names';
 import { editorDefaults, fieldPrefix, showDefaultsForMissing } from '../../shared/editor/definition';
 import { translator } from '../../shared/editor/i18n';
 import { pickerSlot } from '../../shared/editor/topic-picker';

@@ -3,7 +3,7 @@
  * completion while typing, and a warning row with a Register button when a chosen topic is not
  * registered to the selected configuration's identity.
  */
-import { splitList } from '../../../lib/kafka-names';
+import { splitList } from '../../../lib/kafka/names';
 import { CONFIG_TYPE } from '../../diaspora-config/schema';
 import { admin, asFailure, failureText } from './admin-client';
 import { translator } from './i18n';

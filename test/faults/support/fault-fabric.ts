@@ -13,7 +13,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { FabricDescription } from '../../../fabric/contract';
 import { readFabricSecrets, restartFabricKafka, startFabric, stopFabric } from '../../../fabric/fabric';
 import { killKafkaBroker, pauseKafkaBroker, resumeKafkaBroker } from '../../../fabric/kafka-broker';
-import { registerCompressionCodecs } from '../../../lib/kafka-codecs';
+import { registerCompressionCodecs } from '../../../lib/kafka/codecs';
 
 export interface FaultFabric {
   dir: string;

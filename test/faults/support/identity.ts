@@ -1,7 +1,7 @@
 /** A fault-fabric client's identity acting as its own diaspora-topic node would: a key, then a registered v3 topic. */
 import assert from 'node:assert/strict';
-import { createDiasporaService } from '../../../lib/diaspora-service';
-import { diasporaToken, GlobusAuth } from '../../../lib/globus-auth';
+import { createDiasporaService } from '../../../lib/diaspora-service/service';
+import { diasporaToken, GlobusAuth } from '../../../lib/globus/auth';
 import type { FaultFabric } from './fault-fabric';
 
 /** Registers `topic` for client `clientIndex`; returns its Kafka name. */

@@ -1,7 +1,7 @@
 /** A session as the flow nodes see it (state, connections, state events), moved by hand in unit tests. */
 import { EventEmitter } from 'node:events';
-import type { Connections } from '../../../lib/connection-types';
-import type { ErrorReason, SessionState } from '../../../lib/session-types';
+import type { Connections } from '../../../lib/session/connection-types';
+import type { ErrorReason, SessionState } from '../../../lib/session/types';
 
 export class FakeSessionView extends EventEmitter {
   connections: Connections | undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../../../lib/globus-constants';
+import { PRODUCTION_AUTH_URL, PRODUCTION_SERVICE_URL, SDK_NATIVE_CLIENT_ID } from '../../../../lib/globus/constants';
 import { inertSettings, parseBrokers, readConfigDef } from '../../../../nodes/diaspora-config/settings';
 
 describe('unit: diaspora-config settings', function () {

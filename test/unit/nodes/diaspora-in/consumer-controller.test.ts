@@ -1,8 +1,8 @@
 /** ConsumerController with a fake session view and a fake consumer: when it starts, what controls do, status and close, without Kafka or Node-RED. */
 import assert from 'node:assert/strict';
 import type { NodeStatus } from 'node-red';
-import type { ConsumedMessage, ConsumerCallbacks, ConsumerHandle, ConsumerOptions, ConsumerState, Connections } from '../../../../lib/connection-types';
-import { KafkaClientError } from '../../../../lib/kafka-errors';
+import type { ConsumedMessage, ConsumerCallbacks, ConsumerHandle, ConsumerOptions, ConsumerState, Connections } from '../../../../lib/session/connection-types';
+import { KafkaClientError } from '../../../../lib/kafka/errors';
 import { ConsumerController } from '../../../../nodes/diaspora-in/consumer-controller';
 import type { ConsumedNodeMessage } from '../../../../nodes/diaspora-in/record';
 import type { InSettings } from '../../../../nodes/diaspora-in/settings';

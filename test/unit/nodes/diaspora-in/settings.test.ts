@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_WINDOW } from '../../../../lib/commit-window';
+import { DEFAULT_WINDOW } from '../../../../lib/commits/window';
 import { MAX_WINDOW } from '../../../../nodes/diaspora-in/schema';
 import { defaultGroupId, readInSettings, readWindow, splitTopics } from '../../../../nodes/diaspora-in/settings';
 

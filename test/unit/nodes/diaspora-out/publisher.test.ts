@@ -1,8 +1,8 @@
 /** Publisher with a fake session view and a fake producer: send, queue, fail, resend and close, without Kafka or Node-RED. */
 import assert from 'node:assert/strict';
 import * as sinon from 'sinon';
-import type { Connections, OutRecord, ProducerHandle, RecordMetadata, SendCallback, SendOptions } from '../../../../lib/connection-types';
-import { KafkaClientError } from '../../../../lib/kafka-errors';
+import type { Connections, OutRecord, ProducerHandle, RecordMetadata, SendCallback, SendOptions } from '../../../../lib/session/connection-types';
+import { KafkaClientError } from '../../../../lib/kafka/errors';
 import { NotReadyError, Publisher, type PublisherDeps } from '../../../../nodes/diaspora-out/publisher';
 import type { OutgoingEvent } from '../../../../nodes/diaspora-out/record';
 import { errorState, FakeSessionView, keyText } from '../fake-session-view';

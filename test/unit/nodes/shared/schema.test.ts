@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { CONFIG_CREDENTIALS, CONFIG_SCHEMA } from '../../../../nodes/diaspora-config/schema';
 import { RUNTIME_FIELDS } from '../../../../nodes/diaspora-config/secret-file';
-import { SDK_NATIVE_CLIENT_ID } from '../../../../lib/globus-constants';
+import { SDK_NATIVE_CLIENT_ID } from '../../../../lib/globus/constants';
 import { IN_SCHEMA } from '../../../../nodes/diaspora-in/schema';
 import { OUT_SCHEMA } from '../../../../nodes/diaspora-out/schema';
 import { problemOf, valueOf } from '../../../../nodes/shared/schema';
