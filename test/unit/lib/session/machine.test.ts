@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkTransition, IllegalTransitionError, isWorthWaiting, SESSION_STATES, SESSION_TRANSITIONS, sessionDiagram } from '../../../../lib/session/machine';
 import type { ErrorReason, SessionState } from '../../../../lib/session/types';
+import { repoRoot } from '../../../../fabric/contract';
 
-const README = path.resolve(__dirname, '..', '..', '..', '..', 'README.md');
+const README = path.join(repoRoot, 'README.md');
 
 const error = (reason: ErrorReason, retrying: boolean): SessionState => ({ state: 'error', reason, message: reason, retrying });
 
